@@ -1,0 +1,2 @@
+// Public API of tsbolt. Each layer re-exports its own entry points here.
+export {};
