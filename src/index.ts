@@ -1,2 +1,2 @@
 // Public API of tsbolt. Each layer re-exports its own entry points here.
-export {};
+export * from './bolt/index.js';

@@ -1,0 +1,212 @@
+// Consistency check with bbolt 1.3.7's invariants and messages (tx_check.go):
+//   - no page is freed twice;
+//   - every page of every bucket is referenced once, is a branch or leaf, is not free, and
+//     lies below the high-water mark;
+//   - keys are sorted within pages and lie between their ancestors' separator keys;
+//   - every page below the high-water mark is reachable (metas, freelist, trees) or free.
+// Unlike Go, a hostile file does not stop the check: pages past the end of the file, cycles
+// and unreadable elements become findings of their own, and the walk goes on.
+
+import type { Bucket } from './bucket.js';
+import { BoltError } from './errors.js';
+import { BRANCH_PAGE_FLAG, BUCKET_LEAF_FLAG, LEAF_PAGE_FLAG, Page, compareKeys, pageTypeName } from './page.js';
+import type { Tx } from './tx.js';
+import { MAX_DEPTH } from './cursor.js';
+
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+const goSlice = (s: readonly number[]): string => `[${s.join(' ')}]`;
+
+function errText(e: unknown): string {
+  if (e instanceof BoltError) return e.message;
+  throw e;
+}
+
+export function* checkTx(tx: Tx): Generator<string> {
+  const freelist = tx.db.loadFreelist();
+  const freed = new Set<number>();
+  for (const id of freelist.copyall()) {
+    if (freed.has(id)) yield `page ${id}: already freed`;
+    freed.add(id);
+  }
+
+  const reachable = new Set<number>([0, 1]);
+  if (tx.meta.freelist !== undefined) {
+    let overflow = 0;
+    try {
+      overflow = tx.page(tx.meta.freelist).overflow;
+    } catch (e) {
+      yield `page ${tx.meta.freelist}: ${errText(e)}`;
+    }
+    for (let i = 0; i <= overflow; i++) reachable.add(tx.meta.freelist + i);
+  }
+
+  yield* checkBucket(tx, tx.root, reachable, freed);
+
+  for (let i = 0; i < tx.meta.pgid; i++) {
+    if (!reachable.has(i) && !freed.has(i)) yield `page ${i}: unreachable unfreed`;
+  }
+}
+
+function* checkBucket(tx: Tx, b: Bucket, reachable: Set<number>, freed: Set<number>): Generator<string> {
+  if (b.root === 0) return;
+  // Pages of this bucket. A page seen before is reported and not descended into again,
+  // so cycles end.
+  const stack: number[] = [b.root];
+  const findings: string[] = [];
+  // Go walks a page as often as it is referenced; so do we, except around a cycle (a page
+  // that is its own ancestor) and past a visit budget (a DAG can fan out exponentially).
+  let budget = 16 * (tx.meta.pgid + 16);
+  const walk = (): void => {
+    if (--budget < 0) return;
+    const ref = stack[stack.length - 1]!;
+    let p: Page;
+    try {
+      p = tx.page(ref);
+    } catch (e) {
+      findings.push(`page ${ref}: ${errText(e)} (stack: ${goSlice(stack)})`);
+      return;
+    }
+    const id = p.id;
+    if (id > tx.meta.pgid) findings.push(`page ${id}: out of bounds: ${tx.meta.pgid} (stack: ${goSlice(stack)})`);
+    for (let i = 0; i <= p.overflow; i++) {
+      if (reachable.has(id + i)) findings.push(`page ${id + i}: multiple references (stack: ${goSlice(stack)})`);
+      reachable.add(id + i);
+    }
+    if (freed.has(id)) findings.push(`page ${id}: reachable freed`);
+    else if ((p.flags & (BRANCH_PAGE_FLAG | LEAF_PAGE_FLAG)) === 0) findings.push(`page ${id}: invalid type: ${pageTypeName(p.flags)} (stack: ${goSlice(stack)})`);
+    if (stack.indexOf(ref) !== stack.length - 1) {
+      findings.push(`page ${ref}: cycle in the page tree (stack: ${goSlice(stack)})`);
+      return;
+    }
+    if (p.flags & BRANCH_PAGE_FLAG) {
+      if (stack.length >= MAX_DEPTH) {
+        findings.push(`page ${id}: tree deeper than ${MAX_DEPTH} levels (stack: ${goSlice(stack)})`);
+        return;
+      }
+      for (let i = 0; i < p.count; i++) {
+        let child: number;
+        try {
+          child = p.branchPgid(i);
+        } catch (e) {
+          findings.push(`page ${id}: ${errText(e)}`);
+          continue;
+        }
+        stack.push(child);
+        walk();
+        stack.pop();
+      }
+    }
+  };
+  walk();
+  yield* findings;
+  yield* checkKeyOrder(tx, b.root);
+
+  // Nested buckets.
+  const names: Uint8Array[] = [];
+  try {
+    b.forEachBucket((k) => names.push(k));
+  } catch (e) {
+    yield `bucket at page ${b.root}: ${errText(e)}`;
+  }
+  for (const k of names) {
+    let child: Bucket | undefined;
+    try {
+      child = b.bucket(k);
+    } catch (e) {
+      yield `bucket ${hex(k)}: ${errText(e)}`;
+      continue;
+    }
+    if (child) yield* checkBucket(tx, child, reachable, freed);
+  }
+}
+
+/** bbolt's recursivelyCheckPages: key order within pages and against ancestors. */
+function checkKeyOrder(tx: Tx, root: number): string[] {
+  const out: string[] = [];
+  let budget = 16 * (tx.meta.pgid + 16);
+  const rec = (pgid: number, minKeyClosed: Uint8Array | undefined, maxKeyOpen: Uint8Array | undefined, stack: number[]): Uint8Array | undefined => {
+    let p: Page;
+    try {
+      p = tx.page(pgid);
+    } catch {
+      return undefined; // reported by the page walk
+    }
+    if (stack.includes(pgid) || stack.length >= MAX_DEPTH || --budget < 0) return undefined;
+    stack = [...stack, pgid];
+    let maxKeyInSubtree: Uint8Array | undefined;
+    try {
+      if (p.flags & BRANCH_PAGE_FLAG) {
+        let runningMin = minKeyClosed;
+        const n = p.count;
+        for (let i = 0; i < n; i++) {
+          const key = p.branchKey(i);
+          const child = p.branchPgid(i);
+          verifyKeyOrder(out, child, 'branch', i, key, runningMin, maxKeyOpen, stack);
+          const maxKey = i < n - 1 ? p.branchKey(i + 1) : maxKeyOpen;
+          maxKeyInSubtree = rec(child, key, maxKey, stack);
+          runningMin = maxKeyInSubtree;
+        }
+        return maxKeyInSubtree;
+      } else if (p.flags & LEAF_PAGE_FLAG) {
+        let runningMin = minKeyClosed;
+        const n = p.count;
+        for (let i = 0; i < n; i++) {
+          const key = p.leafKey(i);
+          verifyKeyOrder(out, pgid, 'leaf', i, key, runningMin, maxKeyOpen, stack);
+          runningMin = key;
+        }
+        if (n > 0) return p.leafKey(n - 1);
+      } else {
+        out.push(`unexpected page type for pgId:${pgid}`);
+      }
+    } catch (e) {
+      out.push(`page ${pgid}: ${errText(e)}`);
+    }
+    return maxKeyInSubtree;
+  };
+  rec(root, undefined, undefined, []);
+  return out;
+}
+
+function verifyKeyOrder(
+  out: string[],
+  pgid: number,
+  pageType: string,
+  index: number,
+  key: Uint8Array,
+  previousKey: Uint8Array | undefined,
+  maxKeyOpen: Uint8Array | undefined,
+  stack: number[],
+): void {
+  if (index === 0 && previousKey !== undefined && compareKeys(previousKey, key) > 0) {
+    out.push(`the first key[${index}]=(hex)${hex(key)} on ${pageType} page(${pgid}) needs to be >= the key in the ancestor (${hex(previousKey)}). Stack: ${goSlice(stack)}`);
+  }
+  if (index > 0) {
+    const cmp = compareKeys(previousKey ?? new Uint8Array(0), key);
+    if (cmp > 0) out.push(`key[${index}]=(hex)${hex(key)} on ${pageType} page(${pgid}) needs to be > (found <) than previous element (hex)${hex(previousKey!)}. Stack: ${goSlice(stack)}`);
+    if (cmp === 0) out.push(`key[${index}]=(hex)${hex(key)} on ${pageType} page(${pgid}) needs to be > (found =) than previous element (hex)${hex(previousKey!)}. Stack: ${goSlice(stack)}`);
+  }
+  if (maxKeyOpen !== undefined && compareKeys(key, maxKeyOpen) >= 0) {
+    out.push(`key[${index}]=(hex)${hex(key)} on ${pageType} page(${pgid}) needs to be < than key of the next element in ancestor (hex)${hex(previousKey ?? new Uint8Array(0))}. Pages stack: ${goSlice(stack)}`);
+  }
+}
+
+/** Ids of every page reachable from the root (metas, freelist, all bucket trees). */
+export function reachablePages(tx: Tx): Set<number> {
+  const reachable = new Set<number>([0, 1]);
+  if (tx.meta.freelist !== undefined) {
+    const ov = tx.page(tx.meta.freelist).overflow;
+    for (let i = 0; i <= ov; i++) reachable.add(tx.meta.freelist + i);
+  }
+  const visit = (b: Bucket): void => {
+    if (b.root === 0) return;
+    tx.forEachPage(b.root, (p) => {
+      for (let i = 0; i <= p.overflow; i++) reachable.add(p.id + i);
+      if (p.flags & LEAF_PAGE_FLAG) {
+        for (let i = 0; i < p.count; i++) if (p.leafFlags(i) & BUCKET_LEAF_FLAG) visit(b.openBucket(p.leafValue(i)));
+      }
+    });
+  };
+  visit(tx.root);
+  return reachable;
+}

@@ -1,0 +1,255 @@
+// Cursor: walks a bucket's B+tree in key order, over pages (read) or materialized nodes
+// (write). The stack holds one entry per level, root first. Mirrors bbolt's cursor.go,
+// plus guards against hostile files: page types are checked and depth is bounded.
+
+import type { Bucket } from './bucket.js';
+import { CorruptionError, ErrIncompatibleValue, ErrTxClosed, ErrTxNotWritable } from './errors.js';
+import type { Node } from './node.js';
+import { BRANCH_PAGE_FLAG, BUCKET_LEAF_FLAG, LEAF_PAGE_FLAG, Page, compareKeys } from './page.js';
+
+/** Deeper than any real tree (a 64-level tree of 2-key pages holds 2^64 keys): a cycle. */
+export const MAX_DEPTH = 64;
+
+class ElemRef {
+  constructor(
+    readonly page: Page | undefined,
+    readonly node: Node | undefined,
+    public index: number,
+  ) {}
+  isLeaf(): boolean {
+    return this.node ? this.node.isLeaf : (this.page!.flags & LEAF_PAGE_FLAG) !== 0;
+  }
+  count(): number {
+    return this.node ? this.node.inodes.length : this.page!.count;
+  }
+  childPgid(): number {
+    return this.node ? this.node.inodes[this.index]!.pgid : this.page!.branchPgid(this.index);
+  }
+}
+
+/** A key/value pair; value is undefined when the key names a nested bucket. */
+export type Entry = [key: Uint8Array, value: Uint8Array | undefined];
+
+interface KV {
+  key: Uint8Array | undefined;
+  value: Uint8Array | undefined;
+  flags: number;
+}
+const NONE: KV = { key: undefined, value: undefined, flags: 0 };
+
+export class Cursor {
+  private stack: ElemRef[] = [];
+
+  constructor(readonly bucket: Bucket) {}
+
+  /** The cursor's bucket. */
+  getBucket(): Bucket {
+    return this.bucket;
+  }
+
+  private checkOpen(): void {
+    if (this.bucket.tx.closed) throw new ErrTxClosed();
+  }
+
+  private push(pgid: number): ElemRef {
+    if (this.stack.length >= MAX_DEPTH) throw new CorruptionError(`page ${pgid}: tree deeper than ${MAX_DEPTH} levels (a cycle?)`, pgid);
+    const [p, n] = this.bucket.pageNode(pgid);
+    if (p && (p.flags & (BRANCH_PAGE_FLAG | LEAF_PAGE_FLAG)) === 0) {
+      throw new CorruptionError(`invalid page type: ${pgid}: ${p.flags.toString(16)}`, pgid);
+    }
+    const ref = new ElemRef(p, n, 0);
+    this.stack.push(ref);
+    return ref;
+  }
+
+  /** Moves to the first item; undefined when the bucket is empty. */
+  first(): Entry | undefined {
+    this.checkOpen();
+    return toEntry(this.firstKV());
+  }
+
+  /** Moves to the last item; undefined when the bucket is empty. */
+  last(): Entry | undefined {
+    this.checkOpen();
+    this.stack.length = 0;
+    const ref = this.push(this.bucket.root);
+    ref.index = ref.count() - 1;
+    this.descendLast();
+    return toEntry(this.keyValue());
+  }
+
+  /** Moves to the next item; undefined past the end. */
+  next(): Entry | undefined {
+    this.checkOpen();
+    return toEntry(this.nextKV());
+  }
+
+  /** Moves to the previous item; undefined before the start. */
+  prev(): Entry | undefined {
+    this.checkOpen();
+    for (let i = this.stack.length - 1; i >= 0; i--) {
+      const e = this.stack[i]!;
+      if (e.index > 0) {
+        e.index--;
+        break;
+      }
+      this.stack.length = i;
+    }
+    if (this.stack.length === 0) return undefined;
+    this.descendLast();
+    return toEntry(this.keyValue());
+  }
+
+  /** Moves to `key`, or the next key after it; undefined when there is none. */
+  seek(key: Uint8Array): Entry | undefined {
+    this.checkOpen();
+    let kv = this.seekKV(key);
+    const ref = this.top();
+    if (ref.index >= ref.count()) kv = this.nextKV();
+    return toEntry(kv);
+  }
+
+  /** Deletes the item under the cursor (not a nested bucket). */
+  delete(): void {
+    this.checkOpen();
+    if (!this.bucket.tx.writable) throw new ErrTxNotWritable();
+    const kv = this.keyValue();
+    if (kv.flags & BUCKET_LEAF_FLAG) throw new ErrIncompatibleValue();
+    if (kv.key === undefined) return;
+    this.node().del(kv.key);
+  }
+
+  // ---- internals shared with Bucket ----
+
+  firstKV(): KV {
+    this.stack.length = 0;
+    this.push(this.bucket.root);
+    this.descendFirst();
+    // An empty page can be reached (boltdb#450): move on.
+    if (this.top().count() === 0) return this.nextKV();
+    return this.keyValue();
+  }
+
+  /** Positions at key (or where it would be) without moving past a page end. */
+  seekKV(key: Uint8Array): KV {
+    this.stack.length = 0;
+    this.search(key, this.bucket.root);
+    return this.keyValue();
+  }
+
+  private top(): ElemRef {
+    return this.stack[this.stack.length - 1]!;
+  }
+
+  private descendFirst(): void {
+    for (;;) {
+      const ref = this.top();
+      if (ref.isLeaf()) break;
+      this.push(ref.childPgid());
+    }
+  }
+
+  private descendLast(): void {
+    for (;;) {
+      const ref = this.top();
+      if (ref.isLeaf()) break;
+      const next = this.push(ref.childPgid());
+      next.index = next.count() - 1;
+    }
+  }
+
+  nextKV(): KV {
+    for (;;) {
+      let i: number;
+      for (i = this.stack.length - 1; i >= 0; i--) {
+        const e = this.stack[i]!;
+        if (e.index < e.count() - 1) {
+          e.index++;
+          break;
+        }
+      }
+      if (i === -1) return NONE;
+      this.stack.length = i + 1;
+      this.descendFirst();
+      if (this.top().count() === 0) continue;
+      return this.keyValue();
+    }
+  }
+
+  private search(key: Uint8Array, pgid: number): void {
+    for (;;) {
+      const e = this.push(pgid);
+      if (e.isLeaf()) {
+        this.nsearch(key);
+        return;
+      }
+      // Branch: the last child whose key is <= key (or the first).
+      const n = e.count();
+      let lo = 0,
+        hi = n,
+        exact = false;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        const c = compareKeys(e.node ? e.node.inodes[mid]!.key : e.page!.branchKey(mid), key);
+        if (c === 0) exact = true;
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      let index = lo;
+      if (!exact && index > 0) index--;
+      if (n === 0) throw new CorruptionError(`branch page ${pgid} has no elements`, pgid);
+      e.index = index;
+      pgid = e.childPgid();
+    }
+  }
+
+  private nsearch(key: Uint8Array): void {
+    const e = this.top();
+    const n = e.count();
+    let lo = 0,
+      hi = n;
+    if (e.node) {
+      const inodes = e.node.inodes;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (compareKeys(inodes[mid]!.key, key) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+    } else {
+      const p = e.page!;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (compareKeys(p.leafKey(mid), key) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+    }
+    e.index = lo;
+  }
+
+  keyValue(): KV {
+    const ref = this.top();
+    const count = ref.count();
+    if (count === 0 || ref.index >= count) return NONE;
+    if (ref.node) {
+      const inode = ref.node.inodes[ref.index]!;
+      return { key: inode.key, value: inode.value, flags: inode.flags };
+    }
+    const p = ref.page!;
+    return { key: p.leafKey(ref.index), value: p.leafValue(ref.index), flags: p.leafFlags(ref.index) };
+  }
+
+  /** The leaf node under the cursor, materializing the path from the root. */
+  node(): Node {
+    const ref = this.top();
+    if (ref.node && ref.isLeaf()) return ref.node;
+    const root = this.stack[0]!;
+    let n = root.node ?? this.bucket.node(root.page!.id, undefined);
+    for (let i = 0; i < this.stack.length - 1; i++) n = n.childAt(this.stack[i]!.index);
+    return n;
+  }
+}
+
+function toEntry(kv: KV): Entry | undefined {
+  if (kv.key === undefined) return undefined;
+  return [kv.key, kv.flags & BUCKET_LEAF_FLAG ? undefined : kv.value];
+}

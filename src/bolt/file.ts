@@ -1,0 +1,242 @@
+// File access for the engine. Everything the engine does to the file goes through `FileIO`,
+// so tests can inject faults (short writes, failed syncs, power loss). Reads go through a
+// `DataMap`: the file memory-mapped read-only in chunks, because a Node Buffer cannot span
+// more than 4 GiB. A page that straddles two chunks is copied; every other read is a view.
+
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { BoltIOError, ErrTimeout, CorruptionError } from './errors.js';
+
+const require = createRequire(import.meta.url);
+
+interface MmapIo {
+  map(size: number, protection: number, flags: number, fd: number, offset?: number, advise?: number): Buffer;
+  PROT_READ: number;
+  MAP_SHARED: number;
+  MADV_RANDOM: number;
+  PAGESIZE: number;
+}
+interface FsExt {
+  flockSync(fd: number, flags: 'sh' | 'ex' | 'shnb' | 'exnb' | 'un'): void;
+}
+let mmapLib: MmapIo | undefined;
+let fsExtLib: FsExt | undefined;
+function mmapIo(): MmapIo {
+  if (!mmapLib) {
+    const m = require('@riaskov/mmap-io') as MmapIo & { default?: MmapIo };
+    mmapLib = m.default ?? m;
+  }
+  return mmapLib;
+}
+function fsExt(): FsExt {
+  return (fsExtLib ??= require('fs-ext') as FsExt);
+}
+
+/** The file operations the engine needs. */
+export interface FileIO {
+  readonly path: string;
+  readonly fd: number;
+  readonly readOnly: boolean;
+  size(): number;
+  readAt(buf: Uint8Array, offset: number): number;
+  writeAt(buf: Uint8Array, offset: number): void;
+  datasync(): void;
+  sync(): void;
+  truncate(size: number): void;
+  close(): void;
+}
+
+function ioError(what: string, path: string, e: unknown, syscall?: string): BoltIOError {
+  const msg = e instanceof Error ? e.message : String(e);
+  return new BoltIOError(`${what} ${path}: ${msg}`, { cause: e, ...(syscall ? { syscall } : {}) });
+}
+
+/** A FileIO over a real file descriptor. */
+export class NodeFile implements FileIO {
+  private closed = false;
+  private constructor(
+    readonly path: string,
+    readonly fd: number,
+    readonly readOnly: boolean,
+  ) {}
+
+  static open(path: string, readOnly: boolean, mode = 0o600): NodeFile {
+    let fd: number;
+    try {
+      fd = readOnly ? fs.openSync(path, fs.constants.O_RDONLY) : fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, mode);
+    } catch (e) {
+      throw ioError('open', path, e, 'open');
+    }
+    return new NodeFile(path, fd, readOnly);
+  }
+
+  size(): number {
+    return fs.fstatSync(this.fd).size;
+  }
+  readAt(buf: Uint8Array, offset: number): number {
+    let done = 0;
+    while (done < buf.length) {
+      const n = fs.readSync(this.fd, buf, done, buf.length - done, offset + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done;
+  }
+  writeAt(buf: Uint8Array, offset: number): void {
+    let done = 0;
+    try {
+      while (done < buf.length) done += fs.writeSync(this.fd, buf, done, buf.length - done, offset + done);
+    } catch (e) {
+      throw ioError('write', this.path, e, 'write');
+    }
+  }
+  datasync(): void {
+    try {
+      fs.fdatasyncSync(this.fd);
+    } catch (e) {
+      throw ioError('fdatasync', this.path, e, 'fdatasync');
+    }
+  }
+  sync(): void {
+    try {
+      fs.fsyncSync(this.fd);
+    } catch (e) {
+      throw ioError('fsync', this.path, e, 'fsync');
+    }
+  }
+  truncate(size: number): void {
+    try {
+      fs.ftruncateSync(this.fd, size);
+    } catch (e) {
+      throw ioError('truncate', this.path, e, 'ftruncate');
+    }
+  }
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    fs.closeSync(this.fd);
+  }
+}
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+export function sleepSync(ms: number): void {
+  Atomics.wait(sleepCell, 0, 0, ms);
+}
+
+/**
+ * Takes a flock on the file: exclusive for read-write, shared for read-only, retried every
+ * 50 ms until `timeoutMs` (0 = wait forever), as bbolt's flock(). Go's bbolt and containerd
+ * use the same lock, so we exclude each other.
+ */
+export function flock(file: FileIO, exclusive: boolean, timeoutMs: number): void {
+  const start = Date.now();
+  for (;;) {
+    try {
+      fsExt().flockSync(file.fd, exclusive ? 'exnb' : 'shnb');
+      return;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EAGAIN' && code !== 'EWOULDBLOCK') throw ioError('flock', file.path, e, 'flock');
+    }
+    if (timeoutMs > 0 && Date.now() - start > timeoutMs - 50) throw new ErrTimeout();
+    sleepSync(50);
+  }
+}
+
+/** Tries the lock once; true when taken. */
+export function tryFlock(file: FileIO, exclusive: boolean): boolean {
+  try {
+    fsExt().flockSync(file.fd, exclusive ? 'exnb' : 'shnb');
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EAGAIN' || code === 'EWOULDBLOCK') return false;
+    throw ioError('flock', file.path, e, 'flock');
+  }
+}
+
+export function funlock(file: FileIO): void {
+  try {
+    fsExt().flockSync(file.fd, 'un');
+  } catch {
+    // closing the descriptor releases it anyway
+  }
+}
+
+/** Default chunk: 1 GiB, a multiple of every bbolt page size. */
+export const DEFAULT_CHUNK_SIZE = 1 << 30;
+
+/** Read access to the first `length` bytes of the file. */
+export interface DataSource {
+  readonly length: number;
+  /** `len` bytes at `offset`: a view when they lie in one chunk, else a copy. */
+  bytes(offset: number, len: number): Uint8Array;
+  /** The chunk holding `offset` and the offset within it (for zero-copy page views). */
+  locate(offset: number, len: number): { buf: Uint8Array; off: number };
+}
+
+/** The file mapped read-only and shared, in chunks of `chunkSize` bytes. */
+export class DataMap implements DataSource {
+  private constructor(
+    private readonly chunks: Uint8Array[],
+    readonly chunkSize: number,
+    readonly length: number,
+  ) {}
+
+  static map(file: FileIO, length: number, chunkSize = DEFAULT_CHUNK_SIZE): DataMap {
+    const chunks: Uint8Array[] = [];
+    if (length > 0) {
+      const m = mmapIo();
+      for (let off = 0; off < length; off += chunkSize) {
+        const size = Math.min(chunkSize, length - off);
+        try {
+          chunks.push(m.map(size, m.PROT_READ, m.MAP_SHARED, file.fd, off, m.MADV_RANDOM));
+        } catch (e) {
+          throw ioError('mmap', file.path, e, 'mmap');
+        }
+      }
+    }
+    return new DataMap(chunks, chunkSize, length);
+  }
+
+  /** A DataSource over bytes already in memory (tests, salvage, read-without-mmap). */
+  static fromBytes(bytes: Uint8Array, chunkSize = DEFAULT_CHUNK_SIZE): DataMap {
+    const chunks: Uint8Array[] = [];
+    for (let off = 0; off < bytes.length; off += chunkSize) chunks.push(bytes.subarray(off, Math.min(off + chunkSize, bytes.length)));
+    return new DataMap(chunks, chunkSize, bytes.length);
+  }
+
+  locate(offset: number, len: number): { buf: Uint8Array; off: number } {
+    if (offset < 0 || offset + len > this.length) {
+      throw new CorruptionError(`read of ${len} bytes at offset ${offset} is past the end of the file (${this.length} bytes)`);
+    }
+    const ci = Math.floor(offset / this.chunkSize);
+    const off = offset - ci * this.chunkSize;
+    const chunk = this.chunks[ci]!;
+    if (off + len <= chunk.length) return { buf: chunk, off };
+    return { buf: this.bytes(offset, len), off: 0 };
+  }
+
+  bytes(offset: number, len: number): Uint8Array {
+    if (offset < 0 || offset + len > this.length) {
+      throw new CorruptionError(`read of ${len} bytes at offset ${offset} is past the end of the file (${this.length} bytes)`);
+    }
+    const ci = Math.floor(offset / this.chunkSize);
+    const off = offset - ci * this.chunkSize;
+    const chunk = this.chunks[ci]!;
+    if (off + len <= chunk.length) return chunk.subarray(off, off + len);
+    const out = new Uint8Array(len);
+    let done = 0;
+    let c = ci,
+      o = off;
+    while (done < len) {
+      const src = this.chunks[c]!;
+      const n = Math.min(src.length - o, len - done);
+      out.set(src.subarray(o, o + n), done);
+      done += n;
+      c++;
+      o = 0;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,245 @@
+// The freelist: which pages below the high-water mark hold nothing live.
+//
+// Freelist page (flags FREELIST_PAGE_FLAG)
+//   header.count < 0xFFFF: count u64 page ids follow the header
+//   header.count = 0xFFFF: the first u64 is the real count, then that many ids
+//   +--------+----------------+-----+-----+-----+
+//   | header | [count if esc] | id0 | id1 | ... |   ids sorted, free and pending together
+//   +--------+----------------+-----+-----+-----+
+//
+// In memory (bbolt's array freelist): `ids` are free now; `pending[txid]` were freed by
+// that transaction and become free once no open reader can see a txid before it.
+// `allocs[pgid]` remembers which transaction allocated a page (to release pages that were
+// allocated and freed between two open readers).
+
+import { CorruptionError } from './errors.js';
+import { FREELIST_PAGE_FLAG, PAGE_HEADER_SIZE, Page, put16, put64n, u64n, pageTypeName } from './page.js';
+
+interface TxPending {
+  ids: number[];
+  alloctx: number[];
+  lastReleaseBegin: number;
+}
+
+const COUNT_ESCAPE = 0xffff;
+
+function sortNumeric(a: number[]): number[] {
+  return a.sort((x, y) => x - y);
+}
+
+/** Merges two sorted arrays, keeping duplicates (as bbolt's mergepgids). */
+export function mergeSorted(a: readonly number[], b: readonly number[]): number[] {
+  if (a.length === 0) return b.slice();
+  if (b.length === 0) return a.slice();
+  const out = new Array<number>(a.length + b.length);
+  let i = 0,
+    j = 0,
+    k = 0;
+  while (i < a.length && j < b.length) out[k++] = a[i]! <= b[j]! ? a[i++]! : b[j++]!;
+  while (i < a.length) out[k++] = a[i++]!;
+  while (j < b.length) out[k++] = b[j++]!;
+  return out;
+}
+
+export class Freelist {
+  /** Free page ids, sorted (duplicates are kept as read, so Check can report them). */
+  ids: number[] = [];
+  allocs = new Map<number, number>();
+  pending = new Map<number, TxPending>();
+  /** Every free or pending id. */
+  cache = new Set<number>();
+
+  freeCount(): number {
+    return this.ids.length;
+  }
+  pendingCount(): number {
+    let n = 0;
+    for (const p of this.pending.values()) n += p.ids.length;
+    return n;
+  }
+  count(): number {
+    return this.freeCount() + this.pendingCount();
+  }
+
+  /** Bytes the freelist page needs (header + ids, + 1 id for the count escape). */
+  size(): number {
+    let n = this.count();
+    if (n >= COUNT_ESCAPE) n++;
+    return PAGE_HEADER_SIZE + 8 * n;
+  }
+
+  /** All free and pending ids, sorted. */
+  copyall(): number[] {
+    const m: number[] = [];
+    for (const p of this.pending.values()) for (const id of p.ids) m.push(id);
+    return mergeSorted(this.ids, sortNumeric(m));
+  }
+
+  /**
+   * Array allocation: the lowest run of n consecutive free ids, removed from the list.
+   * Returns 0 when no run is long enough (the caller extends the file).
+   */
+  allocate(txid: number, n: number): number {
+    const ids = this.ids;
+    if (ids.length === 0) return 0;
+    let initial = 0,
+      previd = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (id <= 1) throw new CorruptionError(`invalid page allocation: ${id}`, id);
+      if (previd === 0 || id - previd !== 1) initial = id;
+      if (id - initial + 1 === n) {
+        ids.splice(i - n + 1, n);
+        for (let k = 0; k < n; k++) this.cache.delete(initial + k);
+        this.allocs.set(initial, txid);
+        return initial;
+      }
+      previd = id;
+    }
+    return 0;
+  }
+
+  /** Frees page `id` and its `overflow` pages, pending until txid can no longer be seen. */
+  free(txid: number, id: number, overflow: number, isFreelistPage: boolean): void {
+    if (id <= 1) throw new CorruptionError(`cannot free page 0 or 1: ${id}`, id);
+    let txp = this.pending.get(txid);
+    if (!txp) {
+      txp = { ids: [], alloctx: [], lastReleaseBegin: 0 };
+      this.pending.set(txid, txp);
+    }
+    let allocTxid = this.allocs.get(id);
+    if (allocTxid !== undefined) this.allocs.delete(id);
+    else if (isFreelistPage) allocTxid = txid - 1; // the freelist is always allocated by the prior tx
+    else allocTxid = 0;
+    for (let p = id; p <= id + overflow; p++) {
+      if (this.cache.has(p)) throw new CorruptionError(`page ${p} already freed`, p);
+      txp.ids.push(p);
+      txp.alloctx.push(allocTxid);
+      this.cache.add(p);
+    }
+  }
+
+  /** Moves pages freed by transactions <= txid to the free list. */
+  release(txid: number): void {
+    const m: number[] = [];
+    for (const [tid, txp] of this.pending) {
+      if (tid <= txid) {
+        for (const id of txp.ids) m.push(id);
+        this.pending.delete(tid);
+      }
+    }
+    this.mergeSpans(m);
+  }
+
+  /** Releases pages freed in [begin, end] that were also allocated in [begin, end]. */
+  releaseRange(begin: number, end: number): void {
+    if (begin > end) return;
+    const m: number[] = [];
+    for (const [tid, txp] of this.pending) {
+      if (tid < begin || tid > end) continue;
+      if (txp.lastReleaseBegin === begin) continue;
+      for (let i = 0; i < txp.ids.length; i++) {
+        const atx = txp.alloctx[i]!;
+        if (atx < begin || atx > end) continue;
+        m.push(txp.ids[i]!);
+        txp.ids[i] = txp.ids[txp.ids.length - 1]!;
+        txp.ids.pop();
+        txp.alloctx[i] = txp.alloctx[txp.alloctx.length - 1]!;
+        txp.alloctx.pop();
+        i--;
+      }
+      txp.lastReleaseBegin = begin;
+      if (txp.ids.length === 0) this.pending.delete(tid);
+    }
+    this.mergeSpans(m);
+  }
+
+  /** Undoes the frees of a transaction that did not commit. */
+  rollback(txid: number): void {
+    const txp = this.pending.get(txid);
+    if (!txp) return;
+    const m: number[] = [];
+    for (let i = 0; i < txp.ids.length; i++) {
+      const id = txp.ids[i]!;
+      this.cache.delete(id);
+      const tx = txp.alloctx[i]!;
+      if (tx === 0) continue;
+      if (tx !== txid) this.allocs.set(id, tx); // pending free aborted: the page is live again
+      else m.push(id); // allocated and freed by this tx: it is free
+    }
+    this.pending.delete(txid);
+    this.mergeSpans(m);
+  }
+
+  private mergeSpans(m: number[]): void {
+    if (m.length === 0) return;
+    sortNumeric(m);
+    for (const id of m) this.cache.add(id);
+    this.ids = mergeSorted(this.ids, m);
+  }
+
+  /** Replaces the free ids (pending is kept) and rebuilds the cache. */
+  readIDs(ids: number[]): void {
+    this.ids = ids;
+    this.reindex();
+  }
+
+  private reindex(): void {
+    this.cache = new Set(this.ids);
+    for (const p of this.pending.values()) for (const id of p.ids) this.cache.add(id);
+  }
+
+  /** Loads the free ids from a freelist page. */
+  read(page: Page): void {
+    this.readIDs(readFreelistIds(page));
+  }
+
+  /** Reloads from a freelist page, leaving out ids that are pending in memory. */
+  reload(page: Page): void {
+    this.noSyncReload(readFreelistIds(page));
+  }
+
+  noSyncReload(ids: number[]): void {
+    const pcache = new Set<number>();
+    for (const p of this.pending.values()) for (const id of p.ids) pcache.add(id);
+    this.readIDs(ids.filter((id) => !pcache.has(id)));
+  }
+
+  /** Writes free and pending ids into `buf` (a page buffer whose header id is set). */
+  write(buf: Uint8Array): void {
+    put16(buf, 8, FREELIST_PAGE_FLAG);
+    const all = this.copyall();
+    const l = all.length;
+    let o = PAGE_HEADER_SIZE;
+    if (l < COUNT_ESCAPE) put16(buf, 10, l);
+    else {
+      put16(buf, 10, COUNT_ESCAPE);
+      put64n(buf, o, l);
+      o += 8;
+    }
+    for (const id of all) {
+      put64n(buf, o, id);
+      o += 8;
+    }
+  }
+}
+
+/** The ids stored on a freelist page, sorted (duplicates kept). */
+export function readFreelistIds(page: Page): number[] {
+  const flags = page.flags;
+  if ((flags & FREELIST_PAGE_FLAG) === 0) {
+    throw new CorruptionError(`invalid freelist page: ${page.safeId()}, page type is ${pageTypeName(flags)}`, page.safeId());
+  }
+  let count = page.count;
+  let o = page.off + PAGE_HEADER_SIZE;
+  if (count === COUNT_ESCAPE) {
+    count = u64n(page.buf, o, 'freelist count', page.safeId());
+    o += 8;
+  }
+  if (o + count * 8 > page.buf.length) {
+    throw new CorruptionError(`freelist page ${page.safeId()}: ${count} ids run past the end of the file`, page.safeId());
+  }
+  const ids = new Array<number>(count);
+  for (let i = 0; i < count; i++) ids[i] = u64n(page.buf, o + i * 8, 'freelist id', page.safeId());
+  return sortNumeric(ids);
+}
