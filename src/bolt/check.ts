@@ -11,6 +11,7 @@ import type { Bucket } from './bucket.js';
 import { BoltError } from './errors.js';
 import { BRANCH_PAGE_FLAG, BUCKET_LEAF_FLAG, LEAF_PAGE_FLAG, Page, compareKeys, pageTypeName } from './page.js';
 import type { Tx } from './tx.js';
+import { readFreelistIds } from './freelist.js';
 import { MAX_DEPTH } from './cursor.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
@@ -21,10 +22,34 @@ function errText(e: unknown): string {
   throw e;
 }
 
+/**
+ * The free and pending ids as the transaction's snapshot recorded them. A write
+ * transaction uses the database's live freelist (as bbolt does); a read transaction uses
+ * the freelist page of its own meta (or a scan), so a reader that began before later
+ * commits is checked against its own snapshot, not against pages freed since.
+ */
+function snapshotFreeIds(tx: Tx): number[] {
+  const db = tx.db;
+  if (tx.writable) return db.loadFreelist().copyall();
+  const newest = db.meta();
+  if (newest.txid === tx.meta.txid && newest.freelist === tx.meta.freelist) return db.loadFreelist().copyall();
+  if (tx.meta.freelist !== undefined) return readFreelistIds(tx.page(tx.meta.freelist));
+  const reachable = reachablePages(tx);
+  const ids: number[] = [];
+  for (let i = 2; i < tx.meta.pgid; i++) if (!reachable.has(i)) ids.push(i);
+  return ids;
+}
+
 export function* checkTx(tx: Tx): Generator<string> {
-  const freelist = tx.db.loadFreelist();
+  let all: number[];
+  try {
+    all = snapshotFreeIds(tx);
+  } catch (e) {
+    yield `freelist: ${errText(e)}`;
+    all = [];
+  }
   const freed = new Set<number>();
-  for (const id of freelist.copyall()) {
+  for (const id of all) {
     if (freed.has(id)) yield `page ${id}: already freed`;
     freed.add(id);
   }

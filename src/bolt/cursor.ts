@@ -101,9 +101,9 @@ export class Cursor {
   }
 
   /** Moves to `key`, or the next key after it; undefined when there is none. */
-  seek(key: Uint8Array): Entry | undefined {
+  seek(key: Uint8Array | string): Entry | undefined {
     this.checkOpen();
-    let kv = this.seekKV(key);
+    let kv = this.seekKV(typeof key === 'string' ? new TextEncoder().encode(key) : key);
     const ref = this.top();
     if (ref.index >= ref.count()) kv = this.nextKV();
     return toEntry(kv);

@@ -357,6 +357,7 @@ export class DB {
   afterCommit(): void {
     const size = this.file.size();
     if (this.data && size !== this.data.length) this.data = DataMap.map(this.file, size, this.chunkSize);
+    else this.data?.invalidate();
   }
 
   // ---- transactions ----

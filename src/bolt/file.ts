@@ -175,56 +175,78 @@ export interface DataSource {
   locate(offset: number, len: number): { buf: Uint8Array; off: number };
 }
 
+/**
+ * mmap-io passes offset and size to mmap(2) as C ints, so it can map nothing that starts
+ * at or past 2 GiB. Chunks there are read with pread on demand instead (same view of the
+ * file: MAP_SHARED pages and pread both show the page cache).
+ */
+export const MMAP_OFFSET_LIMIT = 2 ** 31;
+const PREAD_CACHE_ENTRIES = 256;
+
 /** The file mapped read-only and shared, in chunks of `chunkSize` bytes. */
 export class DataMap implements DataSource {
+  /** Recently read ranges of pread chunks, by offset (insertion order = age). */
+  private readonly preadCache = new Map<number, Uint8Array>();
+
   private constructor(
-    private readonly chunks: Uint8Array[],
+    private readonly chunks: (Uint8Array | undefined)[],
     readonly chunkSize: number,
     readonly length: number,
+    private readonly file: FileIO | undefined,
   ) {}
 
   static map(file: FileIO, length: number, chunkSize = DEFAULT_CHUNK_SIZE): DataMap {
-    const chunks: Uint8Array[] = [];
+    const chunks: (Uint8Array | undefined)[] = [];
     if (length > 0) {
       const m = mmapIo();
       for (let off = 0; off < length; off += chunkSize) {
         const size = Math.min(chunkSize, length - off);
+        if (off + size > MMAP_OFFSET_LIMIT - 1) {
+          chunks.push(undefined); // read with pread
+          continue;
+        }
         try {
-          chunks.push(m.map(size, m.PROT_READ, m.MAP_SHARED, file.fd, off, m.MADV_RANDOM));
+          const b = m.map(size, m.PROT_READ, m.MAP_SHARED, file.fd, off, m.MADV_RANDOM);
+          // Plain Uint8Array views, so keys and values are the same type however they were read.
+          chunks.push(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
         } catch (e) {
           throw ioError('mmap', file.path, e, 'mmap');
         }
       }
     }
-    return new DataMap(chunks, chunkSize, length);
+    return new DataMap(chunks, chunkSize, length, file);
   }
 
   /** A DataSource over bytes already in memory (tests, salvage, read-without-mmap). */
   static fromBytes(bytes: Uint8Array, chunkSize = DEFAULT_CHUNK_SIZE): DataMap {
     const chunks: Uint8Array[] = [];
-    for (let off = 0; off < bytes.length; off += chunkSize) chunks.push(bytes.subarray(off, Math.min(off + chunkSize, bytes.length)));
-    return new DataMap(chunks, chunkSize, bytes.length);
+    const plain = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let off = 0; off < plain.length; off += chunkSize) chunks.push(plain.subarray(off, Math.min(off + chunkSize, plain.length)));
+    return new DataMap(chunks, chunkSize, bytes.length, undefined);
   }
 
-  locate(offset: number, len: number): { buf: Uint8Array; off: number } {
+  private checkRange(offset: number, len: number): void {
     if (offset < 0 || offset + len > this.length) {
       throw new CorruptionError(`read of ${len} bytes at offset ${offset} is past the end of the file (${this.length} bytes)`);
     }
+  }
+
+  locate(offset: number, len: number): { buf: Uint8Array; off: number } {
+    this.checkRange(offset, len);
     const ci = Math.floor(offset / this.chunkSize);
     const off = offset - ci * this.chunkSize;
-    const chunk = this.chunks[ci]!;
-    if (off + len <= chunk.length) return { buf: chunk, off };
+    const chunk = this.chunks[ci];
+    if (chunk && off + len <= chunk.length) return { buf: chunk, off };
     return { buf: this.bytes(offset, len), off: 0 };
   }
 
   bytes(offset: number, len: number): Uint8Array {
-    if (offset < 0 || offset + len > this.length) {
-      throw new CorruptionError(`read of ${len} bytes at offset ${offset} is past the end of the file (${this.length} bytes)`);
-    }
+    this.checkRange(offset, len);
     const ci = Math.floor(offset / this.chunkSize);
     const off = offset - ci * this.chunkSize;
-    const chunk = this.chunks[ci]!;
-    if (off + len <= chunk.length) return chunk.subarray(off, off + len);
+    const chunk = this.chunks[ci];
+    if (chunk && off + len <= chunk.length) return chunk.subarray(off, off + len);
+    if (this.chunks.slice(ci, Math.floor((offset + len - 1) / this.chunkSize) + 1).some((c) => c === undefined)) return this.pread(offset, len);
     const out = new Uint8Array(len);
     let done = 0;
     let c = ci,
@@ -237,6 +259,22 @@ export class DataMap implements DataSource {
       c++;
       o = 0;
     }
+    return out;
+  }
+
+  /** Forgets pread pages: a commit may have rewritten reused pages. */
+  invalidate(): void {
+    this.preadCache.clear();
+  }
+
+  private pread(offset: number, len: number): Uint8Array {
+    const hit = this.preadCache.get(offset);
+    if (hit && hit.length >= len) return hit.subarray(0, len);
+    const out = new Uint8Array(len);
+    const n = this.file!.readAt(out, offset);
+    if (n !== len) throw new CorruptionError(`short read of ${len} bytes at offset ${offset}: got ${n}`);
+    if (this.preadCache.size >= PREAD_CACHE_ENTRIES) this.preadCache.delete(this.preadCache.keys().next().value!);
+    this.preadCache.set(offset, out);
     return out;
   }
 }
