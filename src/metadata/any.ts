@@ -1,0 +1,40 @@
+// google.protobuf.Any as containerd stores it (container spec, runtime options, extensions):
+//   field 1 (bytes, wire type 2) type_url
+//   field 2 (bytes, wire type 2) value
+// Parsed with @bufbuild/protobuf's wire reader; unknown fields are skipped as protobuf does.
+
+import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { ErrCorruptValue } from './errors.js';
+
+export interface Any {
+  typeUrl: string;
+  /** The encoded message (for the OCI spec: JSON text). */
+  value: Uint8Array;
+}
+
+const textDecoder = new TextDecoder();
+
+export function decodeAny(b: Uint8Array): Any {
+  const out: Any = { typeUrl: '', value: new Uint8Array(0) };
+  try {
+    const r = new BinaryReader(b);
+    while (r.pos < r.len) {
+      const [no, wt] = r.tag();
+      if (no === 1 && wt === WireType.LengthDelimited) out.typeUrl = textDecoder.decode(r.bytes());
+      else if (no === 2 && wt === WireType.LengthDelimited) out.value = r.bytes().slice();
+      else r.skip(wt, no);
+    }
+  } catch (e) {
+    if (e instanceof ErrCorruptValue) throw e;
+    throw new ErrCorruptValue(`protobuf Any: ${(e as Error).message}`, { cause: e });
+  }
+  return out;
+}
+
+/** Encodes as Go's proto.Marshal does: empty fields omitted, field order 1, 2. */
+export function encodeAny(a: Any): Uint8Array {
+  const w = new BinaryWriter();
+  if (a.typeUrl.length > 0) w.tag(1, WireType.LengthDelimited).string(a.typeUrl);
+  if (a.value.length > 0) w.tag(2, WireType.LengthDelimited).bytes(a.value);
+  return w.finish();
+}

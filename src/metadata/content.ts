@@ -1,0 +1,100 @@
+// Content records: v1/<ns>/content/blob/<digest>/{createdat, updatedat, size (signed varint), labels/}
+// and v1/<ns>/content/ingests/<ref>/{ref (backend ref), expireat?, expected?} (metadata/content.go).
+
+import type { Tx } from '../bolt/index.js';
+import {
+  BUCKET_KEY_EXPECTED,
+  BUCKET_KEY_EXPIRE_AT,
+  BUCKET_KEY_OBJECT_BLOB,
+  BUCKET_KEY_OBJECT_CONTENT,
+  BUCKET_KEY_OBJECT_INGESTS,
+  BUCKET_KEY_REF,
+  BUCKET_KEY_SIZE,
+  namespaceBucket,
+  readLabels,
+  readTime,
+  readTimestamps,
+  str,
+} from './buckets.js';
+import { decodeVarint, type GoTime } from './encoding.js';
+import { checkMap, type Adaptor } from './filters.js';
+
+export interface ContentInfo {
+  digest: string;
+  size: number;
+  createdAt: GoTime;
+  updatedAt: GoTime;
+  labels?: Record<string, string>;
+}
+
+export interface Ingest {
+  /** The client's ref (the bucket key). */
+  ref: string;
+  /** The content store's ref: <ns>/<sequence>/<ref>. */
+  backendRef: string;
+  expireAt?: GoTime;
+  expected?: string;
+}
+
+const DIGEST_HEX: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
+
+/** go-digest's Parse: algorithm:hex with a known algorithm and exact lowercase hex length. */
+export function isDigest(s: string): boolean {
+  const i = s.indexOf(':');
+  if (i <= 0) return false;
+  const n = DIGEST_HEX[s.slice(0, i)];
+  const hex = s.slice(i + 1);
+  return n !== undefined && hex.length === n && /^[0-9a-f]+$/.test(hex);
+}
+
+/** Blobs of a namespace in digest order; keys that are not digests are skipped, as containerd does. */
+export function listContent(tx: Tx, ns: string): ContentInfo[] {
+  const bkt = namespaceBucket(tx, ns, BUCKET_KEY_OBJECT_CONTENT, BUCKET_KEY_OBJECT_BLOB);
+  const out: ContentInfo[] = [];
+  bkt?.forEach((k, v) => {
+    const digest = str(k);
+    if (v !== undefined || !isDigest(digest)) return;
+    const b = bkt.bucket(k)!;
+    const sz = b.get(BUCKET_KEY_SIZE);
+    const info: ContentInfo = { digest, size: sz && sz.length > 0 ? decodeVarint(sz)[0] : 0, ...readTimestamps(b) };
+    const labels = readLabels(b);
+    if (labels) info.labels = labels;
+    out.push(info);
+  });
+  return out;
+}
+
+export function getContent(tx: Tx, ns: string, digest: string): ContentInfo | undefined {
+  return listContent(tx, ns).find((c) => c.digest === digest);
+}
+
+export function listIngests(tx: Tx, ns: string): Ingest[] {
+  const bkt = namespaceBucket(tx, ns, BUCKET_KEY_OBJECT_CONTENT, BUCKET_KEY_OBJECT_INGESTS);
+  const out: Ingest[] = [];
+  bkt?.forEach((k, v) => {
+    if (v !== undefined) return;
+    const b = bkt.bucket(k)!;
+    const ing: Ingest = { ref: str(k), backendRef: str(b.get(BUCKET_KEY_REF)) };
+    const exp = readTime(b, BUCKET_KEY_EXPIRE_AT);
+    if (exp) ing.expireAt = exp;
+    const e = b.get(BUCKET_KEY_EXPECTED);
+    if (e !== undefined) ing.expected = str(e);
+    out.push(ing);
+  });
+  return out;
+}
+
+/** Filter fields of a blob (content.AdaptInfo). */
+export function adaptContent(c: ContentInfo): Adaptor {
+  return (fp) => {
+    switch (fp[0]) {
+      case 'digest':
+        return [c.digest, true];
+      case 'size':
+        return ['', false];
+      case 'labels':
+        return checkMap(fp.slice(1), c.labels);
+    }
+    return ['', false];
+  };
+}

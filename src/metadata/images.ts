@@ -1,0 +1,99 @@
+// Images: v1/<ns>/images/<name>/ (metadata/images.go readImage).
+//   createdat, updatedat   time.MarshalBinary
+//   labels/, annotations/  string maps (annotations belong to the target descriptor)
+//   target/                digest (text), mediatype (text), size (signed varint)
+
+import type { Bucket, Tx } from '../bolt/index.js';
+import {
+  BUCKET_KEY_DIGEST,
+  BUCKET_KEY_MEDIA_TYPE,
+  BUCKET_KEY_OBJECT_IMAGES,
+  BUCKET_KEY_SIZE,
+  BUCKET_KEY_TARGET,
+  namespaceBucket,
+  readAnnotations,
+  readLabels,
+  readTimestamps,
+  str,
+} from './buckets.js';
+import { decodeVarint, type GoTime } from './encoding.js';
+import { ErrCorruptValue } from './errors.js';
+import { checkMap, type Adaptor } from './filters.js';
+
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  annotations?: Record<string, string>;
+}
+
+export interface Image {
+  name: string;
+  labels?: Record<string, string>;
+  target: Descriptor;
+  createdAt: GoTime;
+  updatedAt: GoTime;
+}
+
+export function readImage(name: string, bkt: Bucket): Image {
+  const { createdAt, updatedAt } = readTimestamps(bkt);
+  const target: Descriptor = { mediaType: '', digest: '', size: 0 };
+  const annotations = readAnnotations(bkt);
+  if (annotations) target.annotations = annotations;
+  const tbkt = bkt.bucket(BUCKET_KEY_TARGET);
+  if (!tbkt) throw new ErrCorruptValue(`image ${name}: unable to read target bucket`);
+  tbkt.forEach((k, v) => {
+    if (v === undefined) return;
+    switch (str(k)) {
+      case BUCKET_KEY_DIGEST:
+        target.digest = str(v);
+        break;
+      case BUCKET_KEY_MEDIA_TYPE:
+        target.mediaType = str(v);
+        break;
+      case BUCKET_KEY_SIZE:
+        target.size = v.length > 0 ? decodeVarint(v)[0] : 0;
+        break;
+    }
+  });
+  const img: Image = { name, target, createdAt, updatedAt };
+  const labels = readLabels(bkt);
+  if (labels) img.labels = labels;
+  return img;
+}
+
+/** Images of a namespace in key (name) order, as images.Store List returns them. */
+export function listImages(tx: Tx, ns: string): Image[] {
+  const bkt = namespaceBucket(tx, ns, BUCKET_KEY_OBJECT_IMAGES);
+  const out: Image[] = [];
+  bkt?.forEach((k, v) => {
+    if (v !== undefined) return;
+    const name = str(k);
+    out.push(readImage(name, bkt.bucket(k)!));
+  });
+  return out;
+}
+
+export function getImage(tx: Tx, ns: string, name: string): Image | undefined {
+  const b = namespaceBucket(tx, ns, BUCKET_KEY_OBJECT_IMAGES, name);
+  return b ? readImage(name, b) : undefined;
+}
+
+/** Filter fields of an image (metadata/adaptors.go adaptImage). */
+export function adaptImage(img: Image): Adaptor {
+  return (fp) => {
+    switch (fp[0]) {
+      case 'name':
+        return [img.name, img.name.length > 0];
+      case 'target':
+        if (fp[1] === 'digest') return [img.target.digest, img.target.digest.length > 0];
+        if (fp[1] === 'mediatype') return [img.target.mediaType, img.target.mediaType.length > 0];
+        return ['', false];
+      case 'labels':
+        return checkMap(fp.slice(1), img.labels);
+      case 'annotations':
+        return checkMap(fp.slice(1), img.target.annotations);
+    }
+    return ['', false];
+  };
+}

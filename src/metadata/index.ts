@@ -1,0 +1,17 @@
+// Public entry of the metadata layer: containerd's meta.db schema and the snapshotter metadata.db.
+export * from './errors.js';
+export * from './encoding.js';
+export { type Any, decodeAny, encodeAny } from './any.js';
+export { ZERO_TIME, SCHEMA_VERSION } from './buckets.js';
+export { validateIdentifier, validateNamespace, MAX_IDENTIFIER_LENGTH, IDENTIFIER_PATTERN } from './identifiers.js';
+export { validateLabel, validateLabels, MAX_LABEL_SIZE, type Labels } from './labels.js';
+export { parseFilter, parseFilters, type Filter, type Adaptor } from './filters.js';
+export { type Namespace } from './namespaces.js';
+export { type Image, type Descriptor, adaptImage } from './images.js';
+export { type Container, type RuntimeInfo, adaptContainer } from './containers.js';
+export { type ContentInfo, type Ingest, adaptContent, isDigest } from './content.js';
+export { type SnapshotRef } from './snapshots.js';
+export { type Lease, type LeaseResource, adaptLease } from './leases.js';
+export { type Sandbox } from './sandboxes.js';
+export { SnapshotterDB, type BackendSnapshot, type SnapshotKind, kindName, snapshotDir, KIND_VIEW, KIND_ACTIVE, KIND_COMMITTED } from './snapshotter.js';
+export { openMetadata, MetadataDB, type OpenMetadataOptions, readDBVersion, DB_VERSION_V3, DB_VERSION_V4, MAX_KNOWN_DB_VERSION } from './db.js';

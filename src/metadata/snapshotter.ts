@@ -1,0 +1,107 @@
+// A snapshotter's own metadata.db (io.containerd.snapshotter.v1.<name>/metadata.db; snapshots/storage/bolt.go).
+//
+//   v1/
+//   ├── snapshots/<backend name>/
+//   │   ├── id          unsigned varint, names the directory snapshots/<id>
+//   │   ├── kind        1 byte: 1 View, 2 Active, 3 Committed
+//   │   ├── parent      backend name of the parent (absent for roots)
+//   │   ├── createdat, updatedat   time.MarshalBinary
+//   │   ├── labels/     string map
+//   │   └── inodes, size            signed varints (committed snapshots' usage)
+//   └── parents/<uvarint parent id> 0x00 <uvarint child id> = child backend name
+
+import { join } from 'node:path';
+import { open, type DB } from '../bolt/index.js';
+import { BUCKET_KEY_PARENT, getBucket, readLabels, readTimestamps, str } from './buckets.js';
+import { decodeUvarint, decodeVarint, type GoTime } from './encoding.js';
+import { ErrNotFound } from './errors.js';
+
+export const KIND_VIEW = 1;
+export const KIND_ACTIVE = 2;
+export const KIND_COMMITTED = 3;
+
+export type SnapshotKind = 'View' | 'Active' | 'Committed' | 'Unknown';
+
+/** snapshots.Kind.String(). */
+export function kindName(k: number): SnapshotKind {
+  return k === KIND_VIEW ? 'View' : k === KIND_ACTIVE ? 'Active' : k === KIND_COMMITTED ? 'Committed' : 'Unknown';
+}
+
+export interface BackendSnapshot {
+  name: string;
+  id: number;
+  kind: SnapshotKind;
+  parent: string;
+  createdAt: GoTime;
+  updatedAt: GoTime;
+  labels?: Record<string, string>;
+  inodes: number;
+  size: number;
+}
+
+/** The directory holding a snapshot's files under the snapshotter root. */
+export function snapshotDir(snapshotterRoot: string, snapshotter: string, id: number): string {
+  return snapshotter === 'overlayfs' ? join(snapshotterRoot, 'snapshots', String(id), 'fs') : join(snapshotterRoot, 'snapshots', String(id));
+}
+
+export class SnapshotterDB {
+  private constructor(readonly db: DB) {}
+
+  static open(path: string, options: { readOnly?: boolean } = { readOnly: true }): SnapshotterDB {
+    return new SnapshotterDB(open(path, { readOnly: options.readOnly ?? true }));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Every snapshot in backend-name order. */
+  list(): BackendSnapshot[] {
+    return this.db.view((tx) => {
+      const bkt = getBucket(tx, 'v1', 'snapshots');
+      const out: BackendSnapshot[] = [];
+      bkt?.forEach((k, v) => {
+        if (v !== undefined) return;
+        const b = bkt.bucket(k)!;
+        const idv = b.get('id');
+        const kv = b.get('kind');
+        const ino = b.get('inodes');
+        const sz = b.get('size');
+        const s: BackendSnapshot = {
+          name: str(k),
+          id: idv && idv.length > 0 ? decodeUvarint(idv)[0] : 0,
+          kind: kindName(kv?.[0] ?? 0),
+          parent: str(b.get(BUCKET_KEY_PARENT)),
+          ...readTimestamps(b),
+          inodes: ino && ino.length > 0 ? decodeVarint(ino)[0] : 0,
+          size: sz && sz.length > 0 ? decodeVarint(sz)[0] : 0,
+        };
+        const labels = readLabels(b);
+        if (labels) s.labels = labels;
+        out.push(s);
+      });
+      return out;
+    });
+  }
+
+  /** storage.GetInfo: throws ErrNotFound when missing. */
+  get(name: string): BackendSnapshot {
+    const s = this.list().find((x) => x.name === name);
+    if (!s) throw new ErrNotFound(`snapshot ${name} does not exist`);
+    return s;
+  }
+
+  /** v1/parents entries: [parent id, child id, child name]. */
+  parents(): [number, number, string][] {
+    return this.db.view((tx) => {
+      const out: [number, number, string][] = [];
+      getBucket(tx, 'v1', 'parents')?.forEach((k, v) => {
+        if (v === undefined) return;
+        const [p, n] = decodeUvarint(k);
+        const [c] = decodeUvarint(k, n + 1);
+        out.push([p, c, str(v)]);
+      });
+      return out;
+    });
+  }
+}
