@@ -24,6 +24,7 @@ import { MAGIC, VERSION, readMeta, validateMeta, writeMeta, type Meta } from './
 import { FREELIST_PAGE_FLAG, LEAF_PAGE_FLAG, PAGE_HEADER_SIZE, Page, put16, put64n, u32 } from './page.js';
 import { Tx, type DirtyPage, type TxStats, emptyTxStats } from './tx.js';
 import { reachablePages } from './check.js';
+import { readSnapshot } from './snapshot.js';
 
 export const DEFAULT_PAGE_SIZE = 4096;
 export const DEFAULT_ALLOC_SIZE = 16 * 1024 * 1024;
@@ -51,8 +52,14 @@ export interface Options {
   freelistType?: 'array' | 'hashmap';
   /** File mode for a new file. */
   mode?: number;
-  /** Take the flock (default true). */
+  /**
+   * Take the flock (default true). With `readOnly: true, lock: false` the database is read
+   * without the lock, as a consistent in-memory snapshot (see snapshot.ts): for files that a
+   * running process (containerd) holds locked. Read-write opens always lock.
+   */
   lock?: boolean;
+  /** Lock-free reads: how many times to retry a snapshot that a writer disturbed (default 20). */
+  snapshotAttempts?: number;
   /** Run tx.check() after every commit and throw on findings. */
   strictMode?: boolean;
   /** Size of one mapped chunk (default 1 GiB; tests use small ones). */
@@ -147,7 +154,12 @@ export class DB {
   }
 
   private openFile(options: Options): void {
-    if (options.lock !== false) {
+    if (options.lock === false) {
+      if (!this.readOnly) throw new ErrInvalidOption('lock: false needs readOnly: true (writing without the lock would corrupt the file)');
+      this.openSnapshot(options);
+      return;
+    }
+    {
       flock(this.file, !this.readOnly, options.timeout ?? 0);
       this.locked = true;
     }
@@ -169,6 +181,24 @@ export class DB {
       tx.commit();
     }
   }
+
+  /** Lock-free read-only open: the file copied and validated (snapshot.ts). */
+  private openSnapshot(options: Options): void {
+    const size = this.file.size();
+    if (size === 0) throw new ErrFileTooSmall('file size too small: the file is empty');
+    this.pageSize = this.findPageSize(size);
+    const snap = readSnapshot(this.file, this.pageSize, options.snapshotAttempts ?? 20);
+    if (snap.bytes.length < this.pageSize * 2) throw new ErrFileTooSmall();
+    this.snapshotInfo = { txid: snap.txid, attempts: snap.attempts };
+    this.data = DataMap.fromBytes(snap.bytes, this.chunkSize);
+    this.datasz = mmapSize(snap.bytes.length, this.pageSize);
+    const e0 = validateMeta(this.data.bytes(0, this.pageSize), 0);
+    const e1 = validateMeta(this.data.bytes(this.pageSize, this.pageSize), 0);
+    if (e0 && e1) throw e0;
+  }
+
+  /** For lock-free opens: the txid the snapshot was validated at and the attempts it took. */
+  snapshotInfo: { txid: number | undefined; attempts: number } | undefined;
 
   /** Page size from meta 0, else from meta 1 probed at 1 KiB << i (bbolt 1.3.7). */
   private findPageSize(fileSize: number): number {

@@ -87,3 +87,16 @@ export type BoltErrorClass = typeof BoltError;
 export const ErrWriterBusy = define('ErrWriterBusy', 'ERR_WRITER_BUSY', 'a write transaction is already open');
 /** An option has a value the engine does not support. */
 export const ErrInvalidOption = define('ErrInvalidOption', 'ERR_INVALID_OPTION', 'invalid option');
+
+/**
+ * A lock-free read could not get a consistent snapshot: a writer committed during every
+ * attempt. `attempts` says how many were made.
+ */
+export class ErrSnapshotUnstable extends BoltError {
+  static override readonly code = 'ERR_SNAPSHOT_UNSTABLE';
+  readonly attempts: number;
+  constructor(attempts: number) {
+    super(`no consistent snapshot after ${attempts} attempts: the database kept changing while it was read`);
+    this.attempts = attempts;
+  }
+}

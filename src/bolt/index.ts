@@ -8,3 +8,4 @@ export { Page, pageTypeName, PAGE_HEADER_SIZE, BRANCH_PAGE_FLAG, LEAF_PAGE_FLAG,
 export { type Meta, MAGIC, VERSION, readMeta, validateMeta, fnv64a } from './meta.js';
 export { Freelist, readFreelistIds } from './freelist.js';
 export { DataMap, type FileIO, NodeFile } from './file.js';
+export { readSnapshot, newestValidTxid, type Snapshot } from './snapshot.js';
