@@ -44,6 +44,14 @@ export interface FileIO {
   sync(): void;
   truncate(size: number): void;
   close(): void;
+  /**
+   * Optional: a live read view of the first `length` bytes (writes through writeAt must show
+   * in it, as they do in a shared mapping). Files without it are memory-mapped by fd.
+   */
+  map?(length: number, chunkSize?: number): DataMap;
+  /** Optional: locking for files that have no real descriptor. */
+  lock?(exclusive: boolean, timeoutMs: number): void;
+  unlock?(): void;
 }
 
 function ioError(what: string, path: string, e: unknown, syscall?: string): BoltIOError {
@@ -129,6 +137,7 @@ export function sleepSync(ms: number): void {
  * use the same lock, so we exclude each other.
  */
 export function flock(file: FileIO, exclusive: boolean, timeoutMs: number): void {
+  if (file.lock) return file.lock(exclusive, timeoutMs);
   const start = Date.now();
   for (;;) {
     try {
@@ -156,6 +165,7 @@ export function tryFlock(file: FileIO, exclusive: boolean): boolean {
 }
 
 export function funlock(file: FileIO): void {
+  if (file.unlock) return file.unlock();
   try {
     fsExt().flockSync(file.fd, 'un');
   } catch {
@@ -196,6 +206,7 @@ export class DataMap implements DataSource {
   ) {}
 
   static map(file: FileIO, length: number, chunkSize = DEFAULT_CHUNK_SIZE): DataMap {
+    if (file.map) return file.map(length, chunkSize);
     const chunks: (Uint8Array | undefined)[] = [];
     if (length > 0) {
       const m = mmapIo();
