@@ -1,0 +1,541 @@
+// tsctr: prints what ctr 1.6 prints for the read-only listing commands, reading a containerd root
+// directory directly (meta.db, the snapshotters' metadata.db, the content store) with no daemon.
+// Nothing under the root is written: every database is opened read-only.
+
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  adaptContainer,
+  adaptContent,
+  adaptImage,
+  adaptLease,
+  formatRFC3339,
+  isDigest,
+  openMetadata,
+  parseFilters,
+  parseRFC3339,
+  SnapshotterDB,
+  ErrNotFound,
+  type Any,
+  type BackendSnapshot,
+  type Container,
+  type GoTime,
+  type MetadataDB,
+} from '../metadata/index.js';
+import { GoObject, RawJSON, marshalIndent, type GoValue } from '../metadata/gojson.js';
+import { imagePlatforms, imageSize } from '../metadata/imagewalk.js';
+import { defaultPlatform, onlyPlatform } from '../metadata/platforms.js';
+import { humanDuration, humanSize, progressBytes } from './format/units.js';
+import { TabWriter } from './format/tabwriter.js';
+
+export interface IO {
+  stdout: { write(s: string): unknown };
+  stderr: { write(s: string): unknown };
+}
+
+const META_DB = join('io.containerd.metadata.v1.bolt', 'meta.db');
+const CONTENT_DIR = 'io.containerd.content.v1.content';
+
+class UsageError extends Error {}
+
+interface Ctx {
+  root: string;
+  namespace: string;
+  io: IO;
+  env: NodeJS.ProcessEnv;
+}
+
+interface SubArgs {
+  quiet: boolean;
+  json: boolean;
+  args: string[];
+  flags: Map<string, string>;
+}
+
+/** Splits urfave/cli style flags (before the first positional argument) from positionals. */
+function parseSub(argv: string[], valueFlags: string[] = []): SubArgs {
+  const out: SubArgs = { quiet: false, json: false, args: [], flags: new Map() };
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      i++;
+      break;
+    }
+    if (!a.startsWith('-') || a === '-') break;
+    const [name, inline] = a.replace(/^--?/, '').split(/=(.*)/s, 2) as [string, string | undefined];
+    if (name === 'q' || name === 'quiet') out.quiet = true;
+    else if (name === 'json') out.json = true;
+    else if (valueFlags.includes(name)) {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new UsageError(`flag needs an argument: -${name}`);
+      out.flags.set(name, v);
+    } else throw new UsageError(`flag provided but not defined: -${name}`);
+  }
+  out.args = argv.slice(i);
+  return out;
+}
+
+function withMeta<T>(ctx: Ctx, fn: (m: MetadataDB) => T): T {
+  const m = openMetadata(join(ctx.root, META_DB), { readOnly: true });
+  try {
+    return fn(m);
+  } finally {
+    m.close();
+  }
+}
+
+function sortedPairs(m: Record<string, string> | undefined): string[] {
+  return Object.entries(m ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .sort();
+}
+
+function timeJSON(t: GoTime): string {
+  return formatRFC3339(t, true);
+}
+
+/** Local zone offset in seconds east of UTC at a given time (Go's time.Local). */
+function localOffset(t: GoTime): number {
+  return -new Date(t.unix * 1000).getTimezoneOffset() * 60;
+}
+
+function printJSON(ctx: Ctx, v: unknown): void {
+  ctx.io.stdout.write(JSON.stringify(v, (_k, x) => (x instanceof Uint8Array ? Buffer.from(x).toString('base64') : isGoTime(x) ? timeJSON(x) : x), 2) + '\n');
+}
+
+function isGoTime(x: unknown): x is GoTime {
+  return typeof x === 'object' && x !== null && 'unix' in x && 'nanos' in x && Object.keys(x).length <= 3;
+}
+
+// ---- content blobs ------------------------------------------------------------------------------
+
+function blobPath(root: string, digest: string): string {
+  const [alg, hex] = digest.split(':') as [string, string];
+  return join(root, CONTENT_DIR, 'blobs', alg, hex);
+}
+
+/** A blob reader limited to the namespace, as the metadata content store is. */
+function nsBlobReader(root: string, m: MetadataDB, ns: string): (d: string) => Uint8Array {
+  const known = new Set(m.content(ns).map((c) => c.digest));
+  return (d) => {
+    if (!known.has(d) || !isDigest(d)) throw new ErrNotFound(`content digest ${d}: not found`);
+    try {
+      return readFileSync(blobPath(root, d));
+    } catch (e) {
+      throw new ErrNotFound(`content digest ${d}: not found`, { cause: e });
+    }
+  };
+}
+
+// ---- commands -----------------------------------------------------------------------------------
+
+function namespacesLs(ctx: Ctx, argv: string[]): number {
+  const a = parseSub(argv);
+  const nss = withMeta(ctx, (m) => m.namespaces());
+  if (a.json) return printJSON(ctx, nss), 0;
+  if (a.quiet) {
+    for (const ns of nss) ctx.io.stdout.write(ns.name + '\n');
+    return 0;
+  }
+  const tw = new TabWriter(1, 8, 1, ' ');
+  tw.write('NAME\tLABELS\t\n');
+  for (const ns of nss) tw.write(`${ns.name}\t${sortedPairs(ns.labels).join(',')}\t\n`);
+  ctx.io.stdout.write(tw.flush());
+  return 0;
+}
+
+function imagesTable(ctx: Ctx, m: MetadataDB, ns: string, filters: string[]): string {
+  const f = parseFilters(...filters);
+  const imgs = m.images(ns).filter((i) => f.match(adaptImage(i)));
+  const read = nsBlobReader(ctx.root, m, ns);
+  const platform = onlyPlatform(defaultPlatform());
+  const tw = new TabWriter(1, 8, 1, ' ');
+  tw.write('REF\tTYPE\tDIGEST\tSIZE\tPLATFORMS\tLABELS\t\n');
+  for (const img of imgs) {
+    const { size, error } = imageSize(read, img.target, platform);
+    if (error) ctx.io.stderr.write(`failed calculating size for image ${img.name}: ${error.message}\n`);
+    const p = imagePlatforms(read, img.target);
+    if (p.error) ctx.io.stderr.write(`failed resolving platform for image ${img.name}: ${p.error.message}\n`);
+    const platforms = p.platforms.length > 0 ? p.platforms.join(',') : '-';
+    const labels = sortedPairs(img.labels);
+    tw.write(`${img.name}\t${img.target.mediaType}\t${img.target.digest}\t${progressBytes(size)}\t${platforms}\t${labels.length > 0 ? labels.join(',') : '-'}\t\n`);
+  }
+  return tw.flush();
+}
+
+function imagesLs(ctx: Ctx, argv: string[]): number {
+  const a = parseSub(argv);
+  return withMeta(ctx, (m) => {
+    if (a.json || a.quiet) {
+      const f = parseFilters(...a.args);
+      const imgs = m.images(ctx.namespace).filter((i) => f.match(adaptImage(i)));
+      if (a.json) printJSON(ctx, imgs);
+      else for (const i of imgs) ctx.io.stdout.write(i.name + '\n');
+      return 0;
+    }
+    ctx.io.stdout.write(imagesTable(ctx, m, ctx.namespace, a.args));
+    return 0;
+  });
+}
+
+function containersTable(m: MetadataDB, ns: string, filters: string[]): string {
+  const f = parseFilters(...filters);
+  const tw = new TabWriter(4, 8, 4, ' ');
+  tw.write('CONTAINER\tIMAGE\tRUNTIME\t\n');
+  for (const c of m.containers(ns).filter((c) => f.match(adaptContainer(c)))) {
+    tw.write(`${c.id}\t${c.image === '' ? '-' : c.image}\t${c.runtime.name}\t\n`);
+  }
+  return tw.flush();
+}
+
+function containersLs(ctx: Ctx, argv: string[]): number {
+  const a = parseSub(argv);
+  return withMeta(ctx, (m) => {
+    if (a.json || a.quiet) {
+      const f = parseFilters(...a.args);
+      const cs = m.containers(ctx.namespace).filter((c) => f.match(adaptContainer(c)));
+      if (a.json) printJSON(ctx, cs);
+      else for (const c of cs) ctx.io.stdout.write(c.id + '\n');
+      return 0;
+    }
+    ctx.io.stdout.write(containersTable(m, ctx.namespace, a.args));
+    return 0;
+  });
+}
+
+function anyJSON(a: Any | undefined): GoValue {
+  if (!a) return null;
+  const e: [string, GoValue][] = [];
+  if (a.typeUrl) e.push(['type_url', a.typeUrl]);
+  if (a.value.length > 0) e.push(['value', Buffer.from(a.value).toString('base64')]);
+  return new GoObject(e);
+}
+
+/** The Go value ctr's `containers info` marshals: containers.Container (+ the decoded spec). */
+function containerInfoJSON(c: Container, specOnly: boolean): GoValue {
+  const labels = c.labels && Object.keys(c.labels).length > 0 ? GoObject.fromMap(c.labels) : null;
+  const ext = c.extensions && Object.keys(c.extensions).length > 0 ? GoObject.fromMap(Object.fromEntries(Object.entries(c.extensions).map(([k, v]) => [k, anyJSON(v)]))) : null;
+  const spec = c.spec && c.spec.value.length > 0 ? new RawJSON(Buffer.from(c.spec.value).toString('utf8')) : undefined;
+  if (specOnly) return spec ?? null;
+  const entries: [string, GoValue][] = [
+    ['ID', c.id],
+    ['Labels', labels],
+    ['Image', c.image],
+    ['Runtime', new GoObject([['Name', c.runtime.name], ['Options', anyJSON(c.runtime.options)]])],
+  ];
+  if (!spec) entries.push(['Spec', anyJSON(c.spec)]);
+  entries.push(
+    ['SnapshotKey', c.snapshotKey],
+    ['Snapshotter', c.snapshotter],
+    ['CreatedAt', formatRFC3339(c.createdAt, true, 0)],
+    ['UpdatedAt', formatRFC3339(c.updatedAt, true, 0)],
+    ['Extensions', ext],
+  );
+  if (spec) entries.push(['Spec', spec]);
+  return new GoObject(entries);
+}
+
+function containersInfo(ctx: Ctx, argv: string[]): number {
+  const specOnly = argv.includes('--spec');
+  const a = parseSub(argv.filter((x) => x !== '--spec'));
+  const id = a.args[0];
+  if (!id) throw new Error('container id must be provided: invalid argument');
+  return withMeta(ctx, (m) => {
+    const c = m.container(ctx.namespace, id);
+    if (a.json) printJSON(ctx, c);
+    else ctx.io.stdout.write(marshalIndent(containerInfoJSON(c, specOnly)) + '\n');
+    return 0;
+  });
+}
+
+function contentLs(ctx: Ctx, argv: string[], now: number): number {
+  const a = parseSub(argv);
+  return withMeta(ctx, (m) => {
+    const f = parseFilters(...a.args);
+    const infos = m.content(ctx.namespace).filter((c) => f.match(adaptContent(c)));
+    if (a.json) return printJSON(ctx, infos), 0;
+    if (a.quiet) {
+      for (const c of infos) ctx.io.stdout.write(c.digest + '\n');
+      return 0;
+    }
+    const tw = new TabWriter(1, 8, 1, '\t');
+    tw.write('DIGEST\tSIZE\tAGE\tLABELS\n');
+    for (const c of infos) {
+      const labels = Object.entries(c.labels ?? {}).map(([k, v]) => `${k}=${v}`);
+      const age = humanDuration(now - (c.createdAt.unix * 1000 + c.createdAt.nanos / 1e6));
+      tw.write(`${c.digest}\t${humanSize(c.size)}\t${age}\t${labels.length > 0 ? labels.join(',') : '-'}\n`);
+    }
+    ctx.io.stdout.write(tw.flush());
+    return 0;
+  });
+}
+
+interface ActiveStatus {
+  ref: string;
+  offset: number;
+  startedAt: GoTime;
+  updatedAt: GoTime;
+  total: number;
+}
+
+function contentActive(ctx: Ctx, argv: string[], now: number): number {
+  const a = parseSub(argv, ['timeout', 't', 'root']);
+  const match = a.args[0];
+  const re = match ? new RegExp(match, 'u') : undefined;
+  return withMeta(ctx, (m) => {
+    const statuses: ActiveStatus[] = [];
+    for (const ing of m.ingests(ctx.namespace)) {
+      const dir = join(ctx.root, CONTENT_DIR, 'ingest', createHash('sha256').update(ing.backendRef).digest('hex'));
+      let offset: number;
+      try {
+        offset = statSync(join(dir, 'data')).size;
+      } catch {
+        continue; // containerd skips ingests whose data is gone (not found)
+      }
+      const readTime = (n: string): GoTime => parseRFC3339(readFileSync(join(dir, n), 'utf8'));
+      const totalFile = join(dir, 'total');
+      const total = existsSync(totalFile) ? Number(readFileSync(totalFile, 'utf8').trim()) || 0 : 0;
+      const st: ActiveStatus = { ref: ing.ref, offset, startedAt: readTime('startedat'), updatedAt: readTime('updatedat'), total };
+      if (!re || re.test(st.ref)) statuses.push(st);
+    }
+    if (a.json) return printJSON(ctx, statuses), 0;
+    const tw = new TabWriter(1, 8, 1, '\t');
+    tw.write('REF\tSIZE\tAGE\t\n');
+    for (const s of statuses) {
+      tw.write(`${s.ref}\t${humanSize(s.offset)}\t${humanDuration(now - (s.startedAt.unix * 1000 + s.startedAt.nanos / 1e6))}\t\n`);
+    }
+    ctx.io.stdout.write(tw.flush());
+    return 0;
+  });
+}
+
+interface SnapshotInfo {
+  kind: string;
+  name: string;
+  parent: string;
+  labels?: Record<string, string>;
+  created: GoTime;
+  updated: GoTime;
+}
+
+/** The metadata snapshotter's Walk: meta.db records overlaid on the backend's info (kind, labels). */
+function snapshotInfos(ctx: Ctx, m: MetadataDB, snapshotter: string): SnapshotInfo[] {
+  const refs = m.snapshots(ctx.namespace, snapshotter);
+  const path = join(ctx.root, `io.containerd.snapshotter.v1.${snapshotter}`, 'metadata.db');
+  if (!existsSync(path)) throw new Error(`snapshotter not loaded: ${snapshotter}: invalid argument`);
+  const sdb = SnapshotterDB.open(path, { readOnly: true });
+  let backend: Map<string, BackendSnapshot>;
+  try {
+    backend = new Map(sdb.list().map((s) => [s.name, s]));
+  } finally {
+    sdb.close();
+  }
+  const out: SnapshotInfo[] = [];
+  for (const r of refs) {
+    const b = backend.get(r.name);
+    if (!b) continue; // not found in the backend: skipped, as containerd's Walk does
+    const labels = b.labels ? { ...b.labels, ...(r.labels ?? {}) } : r.labels;
+    const info: SnapshotInfo = { kind: b.kind, name: r.key, parent: r.parent, created: r.createdAt, updated: r.updatedAt };
+    if (labels) info.labels = labels;
+    out.push(info);
+  }
+  return out;
+}
+
+function snapshots(ctx: Ctx, argv: string[]): number {
+  let snapshotter = ctx.env.CONTAINERD_SNAPSHOTTER || 'overlayfs';
+  let i = 0;
+  for (; i < argv.length && argv[i]!.startsWith('-'); i++) {
+    const a = argv[i]!;
+    const mm = /^--?snapshotter(?:=(.*))?$/s.exec(a);
+    if (!mm) throw new UsageError(`flag provided but not defined: ${a}`);
+    const v = mm[1] ?? argv[++i];
+    if (v === undefined) throw new UsageError('flag needs an argument: -snapshotter');
+    snapshotter = v;
+  }
+  const sub = argv[i];
+  const rest = argv.slice(i + 1);
+  const a = parseSub(rest);
+  return withMeta(ctx, (m) => {
+    const infos = snapshotInfos(ctx, m, snapshotter);
+    switch (sub) {
+      case 'ls':
+      case 'list': {
+        if (a.json) return printJSON(ctx, infos), 0;
+        const tw = new TabWriter(1, 8, 1, ' ');
+        tw.write('KEY\tPARENT\tKIND\t\n');
+        for (const s of infos) tw.write(`${s.name}\t${s.parent}\t${s.kind}\t\n`);
+        ctx.io.stdout.write(tw.flush());
+        return 0;
+      }
+      case 'info': {
+        const key = a.args[0];
+        if (a.args.length !== 1 || !key) throw new UsageError('snapshots info: <key> required');
+        const s = infos.find((x) => x.name === key);
+        if (!s) throw new ErrNotFound(`snapshot ${key} does not exist: not found`);
+        const e: [string, GoValue][] = [['Kind', s.kind], ['Name', s.name]];
+        if (s.parent) e.push(['Parent', s.parent]);
+        if (s.labels && Object.keys(s.labels).length > 0) e.push(['Labels', GoObject.fromMap(s.labels)]);
+        e.push(['Created', formatRFC3339(s.created, true, 0)], ['Updated', formatRFC3339(s.updated, true, 0)]);
+        ctx.io.stdout.write(marshalIndent(new GoObject(e)) + '\n');
+        return 0;
+      }
+      case 'tree': {
+        interface Node {
+          info: SnapshotInfo;
+          children: string[];
+        }
+        const nodes: Node[] = [];
+        const index = new Map<string, Node>();
+        const add = (info: SnapshotInfo): Node => {
+          let n = index.get(info.name);
+          if (!n) {
+            n = { info, children: [] };
+            nodes.push(n);
+            index.set(info.name, n);
+          } else n.info = info;
+          if (info.parent) {
+            const p = index.get(info.parent) ?? add({ kind: '', name: info.parent, parent: '', created: info.created, updated: info.updated });
+            p.children.push(info.name);
+          }
+          return n;
+        };
+        for (const s of infos) add(s);
+        const print = (name: string, level: number): void => {
+          const n = index.get(name)!;
+          const prefix = '  '.repeat(level) + (level > 0 ? '\\_' : '');
+          ctx.io.stdout.write(`${prefix} ${n.info.name}\n`);
+          for (const c of n.children) print(c, level + 1);
+        };
+        for (const n of nodes) if (!n.info.parent) print(n.info.name, 0);
+        return 0;
+      }
+    }
+    throw new UsageError(`snapshots: unknown command ${sub ?? ''}`);
+  });
+}
+
+function leasesLs(ctx: Ctx, argv: string[]): number {
+  const a = parseSub(argv);
+  return withMeta(ctx, (m) => {
+    const f = parseFilters(...a.args);
+    const ls = m.leases(ctx.namespace).filter((l) => f.match(adaptLease(l)));
+    if (a.json) return printJSON(ctx, ls), 0;
+    if (a.quiet) {
+      for (const l of ls) ctx.io.stdout.write(l.id + '\n');
+      return 0;
+    }
+    const tw = new TabWriter(1, 8, 1, ' ');
+    tw.write('ID\tCREATED AT\tLABELS\t\n');
+    for (const l of ls) {
+      const labels = sortedPairs(l.labels);
+      tw.write(`${l.id}\t${formatRFC3339(l.createdAt, false, localOffset(l.createdAt))}\t${labels.length > 0 ? labels.join(',') : '-'}\t\n`);
+    }
+    ctx.io.stdout.write(tw.flush());
+    return 0;
+  });
+}
+
+/** Not a ctr command: every namespace with its images and containers tables. */
+function overview(ctx: Ctx): number {
+  return withMeta(ctx, (m) => {
+    const nss = m.namespaces();
+    nss.forEach((ns, i) => {
+      if (i > 0) ctx.io.stdout.write('\n');
+      ctx.io.stdout.write(`== namespace ${ns.name} ==\n\n`);
+      ctx.io.stdout.write(imagesTable(ctx, m, ns.name, []));
+      ctx.io.stdout.write('\n');
+      ctx.io.stdout.write(containersTable(m, ns.name, []));
+    });
+    return 0;
+  });
+}
+
+const USAGE = `usage: tsctr [--root DIR] [-n NAMESPACE] COMMAND
+commands:
+  namespaces ls [-q]
+  images ls [-q] [FILTER...]
+  containers ls [-q] [FILTER...]
+  containers info [--spec] ID
+  content ls [-q] [FILTER...]
+  content active [REGEXP]
+  snapshots [--snapshotter NAME] ls|info KEY|tree
+  leases ls [-q] [FILTER...]
+  overview
+listings accept --json
+`;
+
+function dispatch(ctx: Ctx, cmd: string, sub: string | undefined, rest: string[]): number {
+  const now = Date.now();
+  const isLs = sub === 'ls' || sub === 'list';
+  switch (cmd) {
+    case 'namespaces':
+    case 'namespace':
+    case 'ns':
+      if (isLs) return namespacesLs(ctx, rest);
+      break;
+    case 'images':
+    case 'image':
+    case 'i':
+      if (isLs) return imagesLs(ctx, rest);
+      break;
+    case 'containers':
+    case 'container':
+    case 'c':
+      if (isLs) return containersLs(ctx, rest);
+      if (sub === 'info') return containersInfo(ctx, rest);
+      break;
+    case 'content':
+      if (isLs) return contentLs(ctx, rest, now);
+      if (sub === 'active') return contentActive(ctx, rest, now);
+      break;
+    case 'snapshots':
+    case 'snapshot':
+      return snapshots(ctx, sub === undefined ? [] : [sub, ...rest]);
+    case 'leases':
+      if (isLs) return leasesLs(ctx, rest);
+      break;
+    case 'overview':
+      return overview(ctx);
+    case 'help':
+      ctx.io.stdout.write(USAGE);
+      return 0;
+  }
+  throw new UsageError(`unknown command: ${[cmd, sub].filter(Boolean).join(' ')}`);
+}
+
+export async function main(argv: string[], io: IO = { stdout: process.stdout, stderr: process.stderr }, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const ctx: Ctx = { root: '/var/lib/containerd', namespace: env.CONTAINERD_NAMESPACE || 'default', io, env };
+  try {
+    let i = 0;
+    for (; i < argv.length; i++) {
+      const a = argv[i]!;
+      if (!a.startsWith('-')) break;
+      const m = /^--?([a-z-]+)(?:=(.*))?$/s.exec(a);
+      if (!m) throw new UsageError(`flag provided but not defined: ${a}`);
+      const name = m[1]!;
+      if (name === 'debug') continue;
+      if (name === 'h' || name === 'help') {
+        io.stdout.write(USAGE);
+        return 0;
+      }
+      if (!['root', 'n', 'namespace', 'address', 'a', 'timeout', 'connect-timeout'].includes(name)) throw new UsageError(`flag provided but not defined: -${name}`);
+      const v = m[2] ?? argv[++i];
+      if (v === undefined) throw new UsageError(`flag needs an argument: -${name}`);
+      if (name === 'root') ctx.root = v;
+      else if (name === 'n' || name === 'namespace') ctx.namespace = v;
+    }
+    const cmd = argv[i];
+    if (cmd === undefined) {
+      io.stdout.write(USAGE);
+      return 0;
+    }
+    return dispatch(ctx, cmd, argv[i + 1], argv.slice(i + 2));
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    io.stderr.write(`ctr: ${msg}\n`);
+    return e instanceof UsageError ? 2 : 1;
+  }
+}
