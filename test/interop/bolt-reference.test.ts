@@ -1,0 +1,164 @@
+// Differential tests against Go bbolt 1.3.6 (the reference program in test/reference), both
+// directions: the same workload applied by Go and by us gives the same dump; Go's Check
+// passes on every file we write; files Go wrote, changed by us, still read and check clean
+// in Go; where Go is deterministic our bytes equal Go's; locks exclude each other.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { open, ErrTimeout } from '../../src/bolt/index.js';
+import { buildReference, runReference } from '../helpers/reference.js';
+import { applyWorkload, randomWorkload, type Workload } from '../helpers/workload.js';
+import { dumpTx, pageAccounting, tmpdir } from '../helpers/bolt.js';
+
+const SEED = Number(process.env.INTEROP_SEED ?? Date.now() % 1e9);
+console.log(`bolt-reference seed ${SEED}`);
+const refBin = buildReference();
+
+function goApply(file: string, w: Workload, flags: string[] = []): unknown {
+  return runReference(['apply', file, ...flags], w);
+}
+function goDump(file: string): { check: string[]; buckets: unknown; txid: number; pageSize: number } {
+  return runReference(['dump', file]) as { check: string[]; buckets: unknown; txid: number; pageSize: number };
+}
+
+test('Interop_sameRandomWorkload_sameDump_andGoCheckPassesOnOurFile', () => {
+  for (let i = 0; i < 12; i++) {
+    const seed = SEED + i;
+    const w = randomWorkload(seed, { txs: 15, opsPerTx: 150, deletes: true, rollbacks: true, bucketDeletes: true });
+    const dir = tmpdir('interop-');
+    const goFile = path.join(dir, 'go.db');
+    const tsFile = path.join(dir, 'ts.db');
+    const goRes = goApply(goFile, w) as { results: (string | null)[][] };
+    const db = open(tsFile, { pageSize: 4096 });
+    const tsRes = applyWorkload(db, w);
+    assert.deepEqual(db.view((tx) => tx.check()), [], `seed ${seed}: our check`);
+    assert.deepEqual(pageAccounting(db), [], `seed ${seed}: page accounting`);
+    const ours = db.view(dumpTx);
+    db.close();
+    // Go reads our file: same content, and its Check passes.
+    const goOnOurs = goDump(tsFile);
+    assert.deepEqual(goOnOurs.check, [], `seed ${seed}: Go's Check on our file`);
+    assert.deepEqual(goOnOurs.buckets, ours, `seed ${seed}: Go reads what we wrote`);
+    // Go wrote the same logical content.
+    const goOnGo = goDump(goFile);
+    assert.deepEqual(goOnGo.buckets, ours, `seed ${seed}: same dump as Go`);
+    // The same operations failed (null = success).
+    assert.deepEqual(
+      tsRes.map((r) => r.map((x) => x === null)),
+      goRes.results.map((r) => r.map((x) => x === null)),
+      `seed ${seed}: same op outcomes`,
+    );
+    if (goOnGo.check.length > 0) console.log(`seed ${seed}: Go's own file fails Go's Check: ${goOnGo.check.slice(0, 3).join('; ')}`);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('Interop_goWritesWeChangeGoReadsAndChecks', () => {
+  for (let i = 0; i < 6; i++) {
+    const seed = SEED + 100 + i;
+    const w1 = randomWorkload(seed, { txs: 8, opsPerTx: 200, deletes: true });
+    const w2 = randomWorkload(seed + 1, { txs: 8, opsPerTx: 200, deletes: true, bucketDeletes: true });
+    const dir = tmpdir('interop-');
+    const shared = path.join(dir, 'shared.db');
+    const model = path.join(dir, 'model.db');
+    goApply(shared, w1);
+    const db = open(shared);
+    applyWorkload(db, w2);
+    db.close();
+    const m = open(model);
+    applyWorkload(m, w1);
+    applyWorkload(m, w2);
+    const expected = m.view(dumpTx);
+    m.close();
+    const d = goDump(shared);
+    assert.deepEqual(d.check, [], `seed ${seed}: Go's Check after our changes`);
+    assert.deepEqual(d.buckets, expected);
+    // And Go can keep writing to it.
+    goApply(shared, randomWorkload(seed + 2, { txs: 3, opsPerTx: 100, deletes: true }));
+    assert.deepEqual(goDump(shared).check, []);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('Interop_whereGoIsDeterministic_ourBytesEqualGos', () => {
+  // One bucket path per transaction, no deletes, no rollbacks: Go spills and rebalances a
+  // single path, so its output does not depend on map order.
+  for (const pageSize of [4096, 16384, 65536]) {
+    for (let i = 0; i < 4; i++) {
+      const seed = SEED + 200 + i;
+      const w = randomWorkload(seed, { txs: 25, opsPerTx: 120, onePathPerTx: true });
+      // The first transaction creates every bucket: Go spills sibling buckets in map order
+      // there, so it is applied alone and its file used as the common starting point.
+      const dir = tmpdir('interop-');
+      const goFile = path.join(dir, 'go.db');
+      const tsFile = path.join(dir, 'ts.db');
+      const setup = { txs: [{ ops: w.txs[0]!.ops.slice(0, 1) }] };
+      const rest = { txs: [...w.txs[0]!.ops.slice(1).map((o) => ({ ops: [o] })), ...w.txs.slice(1)] };
+      goApply(goFile, setup, ['--page-size', String(pageSize)]);
+      const db = open(tsFile, { pageSize });
+      applyWorkload(db, setup);
+      applyWorkload(db, rest);
+      db.close();
+      goApply(goFile, rest);
+      const a = fs.readFileSync(goFile);
+      const b = fs.readFileSync(tsFile);
+      assert.equal(b.length, a.length, `seed ${seed} pageSize ${pageSize}: file size`);
+      assert.ok(a.equals(b), `seed ${seed} pageSize ${pageSize}: bytes differ from Go's`);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+});
+
+test('Interop_noFreelistSync_filesReadBothWays', () => {
+  const w = randomWorkload(SEED + 300, { txs: 10, opsPerTx: 200, deletes: true });
+  const dir = tmpdir('interop-');
+  const goFile = path.join(dir, 'go.db');
+  goApply(goFile, w, ['--no-freelist-sync']);
+  const r = open(goFile, { readOnly: true });
+  assert.equal(r.meta().freelist, undefined);
+  assert.deepEqual(r.view((tx) => tx.check()), []);
+  const expected = r.view(dumpTx);
+  r.close();
+  const ours = path.join(dir, 'ts.db');
+  const db = open(ours, { noFreelistSync: true });
+  applyWorkload(db, w);
+  db.close();
+  const d = goDump(ours);
+  assert.deepEqual(d.check, []);
+  assert.deepEqual(d.buckets, expected);
+});
+
+function goHold(file: string, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(refBin, ['hold', file, String(ms)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    p.stdout.once('data', () => resolve());
+    p.once('error', reject);
+  });
+}
+
+test('Interop_locksExcludeEachOtherBothWays', async () => {
+  const dir = tmpdir('interop-');
+  const file = path.join(dir, 'lock.db');
+  goApply(file, { txs: [{ ops: [{ op: 'createBucket', path: ['61'] }] }] });
+  // Go holds the exclusive lock: our opens, read-write or read-only, time out.
+  await goHold(file, 1500);
+  assert.throws(() => open(file, { timeout: 200 }), ErrTimeout);
+  assert.throws(() => open(file, { readOnly: true, timeout: 200 }), ErrTimeout);
+  // ...but a lock-free read still works.
+  const snap = open(file, { readOnly: true, lock: false });
+  assert.ok(snap.view((tx) => tx.bucket('a')) !== undefined);
+  snap.close();
+  await new Promise((r) => setTimeout(r, 1700));
+  // We hold the exclusive lock: Go times out.
+  const db = open(file);
+  assert.deepEqual(runReference(['tryopen', file, '200']), { error: 'timeout' });
+  assert.deepEqual(runReference(['tryopen', file, '200', '--read-only']), { error: 'timeout' });
+  db.close();
+  // Shared locks coexist.
+  const ro = open(file, { readOnly: true });
+  assert.deepEqual(runReference(['tryopen', file, '500', '--read-only']), { opened: true });
+  ro.close();
+  assert.deepEqual(runReference(['tryopen', file, '500']), { opened: true });
+});
