@@ -18,7 +18,7 @@ import {
   ErrWriterBusy,
   BoltError,
 } from './errors.js';
-import { DataMap, type DataSource, type FileIO, NodeFile, flock, funlock } from './file.js';
+import { DataMap, type DataSource, type FileIO, NodeFile, flock, funlock, tryFlock } from './file.js';
 import { Freelist } from './freelist.js';
 import { MAGIC, VERSION, readMeta, validateMeta, writeMeta, type Meta } from './meta.js';
 import { FREELIST_PAGE_FLAG, LEAF_PAGE_FLAG, PAGE_HEADER_SIZE, Page, put16, put64n, u32 } from './page.js';
@@ -55,9 +55,11 @@ export interface Options {
   /**
    * Take the flock (default true). With `readOnly: true, lock: false` the database is read
    * without the lock, as a consistent in-memory snapshot (see snapshot.ts): for files that a
-   * running process (containerd) holds locked. Read-write opens always lock.
+   * running process (containerd) holds locked. `'auto'` (read-only): take the shared lock
+   * when it is free, else read lock-free; what tools that must never hang want.
+   * Read-write opens always lock.
    */
-  lock?: boolean;
+  lock?: boolean | 'auto';
   /** Lock-free reads: how many times to retry a snapshot that a writer disturbed (default 20). */
   snapshotAttempts?: number;
   /** Run tx.check() after every commit and throw on findings. */
@@ -154,12 +156,14 @@ export class DB {
   }
 
   private openFile(options: Options): void {
-    if (options.lock === false) {
-      if (!this.readOnly) throw new ErrInvalidOption('lock: false needs readOnly: true (writing without the lock would corrupt the file)');
-      this.openSnapshot(options);
-      return;
-    }
-    {
+    if (options.lock === false || options.lock === 'auto') {
+      if (!this.readOnly) throw new ErrInvalidOption(`lock: ${String(options.lock)} needs readOnly: true (writing without the lock would corrupt the file)`);
+      if (options.lock === 'auto' && tryFlock(this.file, false)) this.locked = true;
+      else {
+        this.openSnapshot(options);
+        return;
+      }
+    } else {
       flock(this.file, !this.readOnly, options.timeout ?? 0);
       this.locked = true;
     }

@@ -79,14 +79,22 @@ export class NodeFile implements FileIO {
   }
 
   size(): number {
-    return fs.fstatSync(this.fd).size;
+    try {
+      return fs.fstatSync(this.fd).size;
+    } catch (e) {
+      throw ioError('stat', this.path, e, 'fstat');
+    }
   }
   readAt(buf: Uint8Array, offset: number): number {
     let done = 0;
-    while (done < buf.length) {
-      const n = fs.readSync(this.fd, buf, done, buf.length - done, offset + done);
-      if (n === 0) break;
-      done += n;
+    try {
+      while (done < buf.length) {
+        const n = fs.readSync(this.fd, buf, done, buf.length - done, offset + done);
+        if (n === 0) break;
+        done += n;
+      }
+    } catch (e) {
+      throw ioError('read', this.path, e, 'read');
     }
     return done;
   }

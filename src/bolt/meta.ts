@@ -13,7 +13,7 @@
 //   40  8    u64   pgid       high-water mark: first page id past the end of the data
 //   48  8    u64   txid
 //   56  8    u64   checksum   FNV-1a 64 of bytes 0..56
-// Checksum 0 is accepted (bbolt 1.3.6 does so; 1.3.7 does not).
+// Checksum 0 is rejected, as bbolt 1.3.7+ does (1.3.6 accepted it: validateMeta's third argument).
 
 import { ErrChecksum, ErrInvalid, ErrVersionMismatch, BoltError } from './errors.js';
 import { META_PAGE_FLAG, PAGE_HEADER_SIZE, put16, put32, put64, put64n, u32, u64, u64n } from './page.js';
@@ -109,7 +109,7 @@ function safe(buf: Uint8Array, o: number): number {
 }
 
 /** The error bbolt's meta.validate() gives, or undefined when the meta is valid. */
-export function validateMeta(buf: Uint8Array, off: number, acceptZeroChecksum = true): BoltError | undefined {
+export function validateMeta(buf: Uint8Array, off: number, acceptZeroChecksum = false): BoltError | undefined {
   const m = off + PAGE_HEADER_SIZE;
   if (m + META_SIZE > buf.length) return new ErrInvalid();
   if (u32(buf, m) !== MAGIC) return new ErrInvalid();

@@ -15,7 +15,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { open, BoltError, BoltIOError, ErrFileTooSmall, ErrTimeout, type DB, type Tx, type Bucket } from '../bolt/index.js';
+import { open, BoltError, BoltIOError, ErrFileTooSmall, ErrSnapshotUnstable, type DB, type Tx, type Bucket } from '../bolt/index.js';
 import { addStats, emptyStats, type BucketStats } from '../bolt/bucket.js';
 import { compact } from '../bolt/compact.js';
 import {
@@ -127,10 +127,12 @@ export function openForRead(file: string): DB {
   // Go opens a directory, fails to read a meta from it, and reports an invalid database.
   if (st?.isDirectory()) throw new CliError('invalid database');
   try {
-    return open(file, { readOnly: true, timeout: LOCK_TIMEOUT_MS });
+    // Never hang on a file another process holds locked (containerd, a bbolt writer): take
+    // the shared lock when it is free, else read a validated lock-free snapshot.
+    return open(file, { readOnly: true, lock: 'auto' });
   } catch (e) {
-    if (e instanceof ErrTimeout) {
-      throw new CliError(`timeout: ${file} is locked by another process (no shared lock within ${LOCK_TIMEOUT_MS} ms)`, { cause: e });
+    if (e instanceof ErrSnapshotUnstable) {
+      throw new CliError(`${file} is locked and being written by another process: ${e.message}`, { cause: e });
     }
     // bbolt 1.3.7 tries to initialise an empty file through its read-only descriptor.
     if (e instanceof ErrFileTooSmall && st?.size === 0) throw new CliError(`write ${file}: bad file descriptor`, { cause: e });

@@ -101,7 +101,8 @@ export class MetadataDB {
 /** Opens a containerd meta.db. Read-only unless `readOnly: false`. */
 export function openMetadata(path: string, options: OpenMetadataOptions = {}): MetadataDB {
   const readOnly = options.readOnly ?? true;
-  const db = open(path, { readOnly, ...(options.timeout !== undefined ? { timeout: options.timeout } : {}) });
+  // Read-only opens never wait for containerd's lock: lock-free snapshot when it is held.
+  const db = open(path, readOnly ? { readOnly, lock: 'auto' } : { readOnly, ...(options.timeout !== undefined ? { timeout: options.timeout } : {}) });
   try {
     return new MetadataDB(db, readOnly);
   } catch (e) {

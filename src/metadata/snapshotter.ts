@@ -48,7 +48,8 @@ export class SnapshotterDB {
   private constructor(readonly db: DB) {}
 
   static open(path: string, options: { readOnly?: boolean } = { readOnly: true }): SnapshotterDB {
-    return new SnapshotterDB(open(path, { readOnly: options.readOnly ?? true }));
+    const readOnly = options.readOnly ?? true;
+    return new SnapshotterDB(open(path, readOnly ? { readOnly, lock: 'auto' } : { readOnly }));
   }
 
   close(): void {

@@ -47,3 +47,20 @@ test('Snapshot_lockFreeReadsOfALiveWriterAreConsistent', async () => {
     await new Promise((r) => child.once('exit', r));
   }
 });
+
+test('Snapshot_lockAuto_usesTheLockWhenFreeAndSnapshotsWhenHeld', async () => {
+  const file = path.join(tmpdir(), 'auto.db');
+  const db = open(file);
+  db.update((tx) => tx.createBucket('a').put('k', 'v'));
+  // Held by a writer in this process (flock is per open file description): auto snapshots.
+  const auto = open(file, { readOnly: true, lock: 'auto' });
+  assert.ok(auto.snapshotInfo !== undefined);
+  assert.equal(auto.view((tx) => Buffer.from(tx.bucket('a')!.get('k')!).toString()), 'v');
+  auto.close();
+  db.close();
+  // Free: auto takes the shared lock and maps the file.
+  const locked = open(file, { readOnly: true, lock: 'auto' });
+  assert.equal(locked.snapshotInfo, undefined);
+  assert.throws(() => open(file, { timeout: 100 }), ErrTimeout); // our shared lock excludes writers
+  locked.close();
+});
