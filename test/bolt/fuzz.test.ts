@@ -1,0 +1,155 @@
+// Fuzzing: thousands of mutated databases (bit flips, zeroed, random and swapped pages,
+// truncation) through open, check, a full walk, stats and cursors. Only our typed errors may
+// escape; nothing may hang (depth, cycles and sizes are bounded) and the input is never changed.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { open, BoltError, type Bucket } from '../../src/bolt/index.js';
+import { prng } from '../helpers/workload.js';
+import { tmpdir } from '../helpers/bolt.js';
+
+const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 1e9);
+const CASES = Number(process.env.FUZZ_CASES ?? 1500);
+console.log(`fuzz seed ${SEED} cases ${CASES}`);
+
+function baseFile(dir: string): Uint8Array {
+  const file = path.join(dir, 'base.db');
+  const db = open(file);
+  db.update((tx) => {
+    const a = tx.createBucket('a');
+    for (let i = 0; i < 600; i++) a.put(`key${i}`, 'v'.repeat(i % 90));
+    a.put('big', new Uint8Array(9000).fill(3));
+    const n = a.createBucket('nested');
+    for (let i = 0; i < 300; i++) n.put(`n${i}`, `${i}`);
+    n.createBucket('inline').put('x', 'y');
+    a.setSequence(77);
+  });
+  db.update((tx) => {
+    const a = tx.bucket('a')!;
+    for (let i = 0; i < 600; i += 3) a.delete(`key${i}`);
+  });
+  db.close();
+  return fs.readFileSync(file);
+}
+
+function mutate(base: Uint8Array, r: () => number): Uint8Array {
+  const b = new Uint8Array(base); // a copy (Buffer.slice would be a view)
+  const ps = 4096;
+  const pages = Math.floor(b.length / ps);
+  const page = () => Math.floor(r() * pages);
+  const kinds = Math.floor(r() * 6);
+  switch (kinds) {
+    case 0: // bit flips
+      for (let i = 0, n = 1 + Math.floor(r() * 8); i < n; i++) {
+        const o = Math.floor(r() * b.length);
+        b[o] = b[o]! ^ (1 << Math.floor(r() * 8));
+      }
+      return b;
+    case 1: // zeroed page
+      b.fill(0, page() * ps, (page() + 1) * ps);
+      return b;
+    case 2: {
+      // random page (header kept or not)
+      const p = page();
+      for (let i = p * ps + (r() < 0.5 ? 16 : 0); i < (p + 1) * ps; i++) b[i] = Math.floor(r() * 256);
+      return b;
+    }
+    case 3: {
+      // swapped pages
+      const p = page(),
+        q = page();
+      const tmp = b.slice(p * ps, (p + 1) * ps);
+      b.copyWithin(p * ps, q * ps, (q + 1) * ps);
+      b.set(tmp, q * ps);
+      return b;
+    }
+    case 4: // truncation
+      return b.subarray(0, Math.floor(r() * b.length));
+    default: {
+      // header fields of a non-meta page set to extreme values
+      const p = 2 + Math.floor(r() * (pages - 2));
+      const o = p * ps + [8, 10, 12][Math.floor(r() * 3)]!;
+      b[o] = 0xff;
+      b[o + 1] = 0xff;
+      return b;
+    }
+  }
+}
+
+function exercise(file: string): void {
+  const db = open(file, { readOnly: true });
+  try {
+    db.view((tx) => {
+      tx.check();
+      tx.root.stats();
+      let items = 0;
+      const walk = (b: Bucket, depth: number): void => {
+        const c = b.cursor();
+        for (let e = c.first(); e && items < 100_000; e = c.next()) {
+          items++;
+          if (e[1] === undefined && depth < 10) {
+            const child = b.bucket(e[0]);
+            if (child) walk(child, depth + 1);
+          }
+        }
+        for (let e = c.last(); e && items < 200_000; e = c.prev()) items++;
+        b.get('key5');
+        c.seek('key3');
+      };
+      walk(tx.root, 0);
+    });
+  } finally {
+    db.close();
+  }
+}
+
+test('Fuzz_mutatedFiles_onlyTypedErrorsEscape', () => {
+  const dir = tmpdir('fuzz-');
+  const base = baseFile(dir);
+  const r = prng(SEED);
+  const file = path.join(dir, 'm.db');
+  const counts = { ok: 0, typed: 0 };
+  for (let i = 0; i < CASES; i++) {
+    const m = mutate(base, r);
+    fs.writeFileSync(file, m);
+    const before = fs.statSync(file).mtimeMs;
+    try {
+      exercise(file);
+      counts.ok++;
+    } catch (e) {
+      if (!(e instanceof BoltError)) {
+        fs.writeFileSync(path.join(dir, `crash-${i}.db`), m);
+        assert.fail(`case ${i} (seed ${SEED}) threw a non-typed error: ${(e as Error)?.stack ?? e}`);
+      }
+      counts.typed++;
+    }
+    assert.equal(fs.statSync(file).mtimeMs, before);
+    assert.deepEqual(fs.readFileSync(file), Buffer.from(m));
+  }
+  console.log(`fuzz: ${counts.ok} opened and walked, ${counts.typed} refused with typed errors`);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('Fuzz_mutatedFiles_tsboltCommandsFailCleanly', async () => {
+  const { main } = await import('../../src/cli/tsbolt.js');
+  const dir = tmpdir('fuzzcli-');
+  const base = baseFile(dir);
+  const r = prng(SEED + 1);
+  const file = path.join(dir, 'm.db');
+  const commands = [['check'], ['pages'], ['stats'], ['buckets'], ['keys', 'FILE', 'a'], ['get', 'FILE', 'a', 'key1'], ['page', 'FILE', '3'], ['dump', 'FILE', '2'], ['info'], ['page-item', 'FILE', '3', '0']];
+  const n = Math.ceil(CASES / 10);
+  for (let i = 0; i < n; i++) {
+    fs.writeFileSync(file, mutate(base, r));
+    for (const c of commands) {
+      const argv = c.length === 1 ? [c[0]!, file] : c.map((a) => (a === 'FILE' ? file : a));
+      let out = '';
+      const sink = { write: (s: string | Uint8Array) => ((out += typeof s === 'string' ? s : Buffer.from(s).toString()), true) };
+      const code = await main(argv, { stdout: sink, stderr: sink });
+      assert.equal(typeof code, 'number');
+      assert.ok(!/\n\s+at /.test(out), `case ${i} ${c.join(' ')}: stack trace in output:\n${out.slice(0, 500)}`);
+      if (code !== 0) assert.ok(out.trim().length > 0, `case ${i} ${c.join(' ')}: failed silently`);
+    }
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+});
