@@ -1,0 +1,358 @@
+// ref: the Go reference ("oracle") for tsbolt's tests, built against Debian's bbolt 1.3.6
+// (golang-github-coreos-bbolt-dev) in GOPATH mode by test/helpers/reference.ts.
+//
+//	ref apply DB [--page-size N] [--no-freelist-sync] [--no-sync]   < workload.json
+//	ref dump DB            read-only: metas, Check findings, every bucket/key/value/sequence
+//	ref check DB           read-only: Check findings
+//	ref pages DB           read-only: every page's id, type and overflow
+//	ref hold DB MS         open read-write (LOCK_EX), print {"locked":true}, sleep MS, close
+//	ref tryopen DB MS [--read-only]   {"opened":true} or {"error":"timeout"}
+//
+// Everything prints one JSON document; an error prints {"error": "..."} and exits 1.
+// Workload: {"txs":[{"rollback":bool,"ops":[{"op":..., "path":[hex...], "key":hex, "value":hex,
+// "seq":"decimal", "value":fillPercent}]}]}; an op's bbolt error is recorded, not fatal.
+package main
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+type op struct {
+	Op    string          `json:"op"`
+	Path  []string        `json:"path"`
+	Key   string          `json:"key"`
+	Value json.RawMessage `json:"value"`
+	Seq   string          `json:"seq"`
+}
+
+type txSpec struct {
+	Rollback bool `json:"rollback"`
+	Ops      []op `json:"ops"`
+}
+
+type workload struct {
+	Txs []txSpec `json:"txs"`
+}
+
+func fail(err error) {
+	out, _ := json.Marshal(map[string]string{"error": err.Error()})
+	fmt.Println(string(out))
+	os.Exit(1)
+}
+
+func emit(v interface{}) {
+	out, err := json.Marshal(v)
+	if err != nil {
+		fail(err)
+	}
+	fmt.Println(string(out))
+}
+
+func unhex(s string) []byte {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		fail(fmt.Errorf("bad hex %q: %v", s, err))
+	}
+	return b
+}
+
+// resolve opens the bucket at path, caching handles so FillPercent set on one sticks.
+func resolve(tx *bolt.Tx, path []string, cache map[string]*bolt.Bucket) *bolt.Bucket {
+	id := strings.Join(path, "/")
+	if b, ok := cache[id]; ok {
+		return b
+	}
+	b := tx.Bucket(unhex(path[0]))
+	for _, n := range path[1:] {
+		if b == nil {
+			break
+		}
+		b = b.Bucket(unhex(n))
+	}
+	if b != nil {
+		cache[id] = b
+	}
+	return b
+}
+
+func runOp(tx *bolt.Tx, o op, cache map[string]*bolt.Bucket) error {
+	switch o.Op {
+	case "createBucket", "createBucketIfNotExists", "deleteBucket":
+		name := unhex(o.Path[len(o.Path)-1])
+		if len(o.Path) == 1 {
+			switch o.Op {
+			case "createBucket":
+				_, err := tx.CreateBucket(name)
+				return err
+			case "createBucketIfNotExists":
+				_, err := tx.CreateBucketIfNotExists(name)
+				return err
+			}
+			dropCache(cache, o.Path)
+			return tx.DeleteBucket(name)
+		}
+		parent := resolve(tx, o.Path[:len(o.Path)-1], cache)
+		if parent == nil {
+			return bolt.ErrBucketNotFound
+		}
+		switch o.Op {
+		case "createBucket":
+			_, err := parent.CreateBucket(name)
+			return err
+		case "createBucketIfNotExists":
+			_, err := parent.CreateBucketIfNotExists(name)
+			return err
+		}
+		dropCache(cache, o.Path)
+		return parent.DeleteBucket(name)
+	}
+	b := resolve(tx, o.Path, cache)
+	if b == nil {
+		return bolt.ErrBucketNotFound
+	}
+	switch o.Op {
+	case "put":
+		var v string
+		if err := json.Unmarshal(o.Value, &v); err != nil {
+			fail(err)
+		}
+		return b.Put(unhex(o.Key), unhex(v))
+	case "delete":
+		return b.Delete(unhex(o.Key))
+	case "setSequence":
+		n, err := strconv.ParseUint(o.Seq, 10, 64)
+		if err != nil {
+			fail(err)
+		}
+		return b.SetSequence(n)
+	case "nextSequence":
+		_, err := b.NextSequence()
+		return err
+	case "fillPercent":
+		var f float64
+		if err := json.Unmarshal(o.Value, &f); err != nil {
+			fail(err)
+		}
+		b.FillPercent = f
+		return nil
+	}
+	fail(fmt.Errorf("unknown op %q", o.Op))
+	return nil
+}
+
+func dropCache(cache map[string]*bolt.Bucket, path []string) {
+	id := strings.Join(path, "/")
+	for k := range cache {
+		if k == id || strings.HasPrefix(k, id+"/") {
+			delete(cache, k)
+		}
+	}
+}
+
+func apply(path string, args []string) {
+	opts := &bolt.Options{}
+	for i := 0; i < len(args); i++ {
+		switch args[i] {
+		case "--page-size":
+			i++
+			n, err := strconv.Atoi(args[i])
+			if err != nil {
+				fail(err)
+			}
+			opts.PageSize = n
+		case "--no-freelist-sync":
+			opts.NoFreelistSync = true
+		case "--no-sync":
+			opts.NoSync = true
+		default:
+			fail(fmt.Errorf("unknown flag %q", args[i]))
+		}
+	}
+	var w workload
+	if err := json.NewDecoder(os.Stdin).Decode(&w); err != nil {
+		fail(err)
+	}
+	db, err := bolt.Open(path, 0600, opts)
+	if err != nil {
+		fail(err)
+	}
+	results := make([][]interface{}, 0, len(w.Txs))
+	for _, t := range w.Txs {
+		tx, err := db.Begin(true)
+		if err != nil {
+			fail(err)
+		}
+		cache := map[string]*bolt.Bucket{}
+		res := make([]interface{}, 0, len(t.Ops))
+		for _, o := range t.Ops {
+			if err := runOp(tx, o, cache); err != nil {
+				res = append(res, err.Error())
+			} else {
+				res = append(res, nil)
+			}
+		}
+		if t.Rollback {
+			err = tx.Rollback()
+		} else {
+			err = tx.Commit()
+		}
+		if err != nil {
+			fail(err)
+		}
+		results = append(results, res)
+	}
+	var txid int
+	_ = db.View(func(tx *bolt.Tx) error { txid = int(tx.ID()); return nil })
+	if err := db.Close(); err != nil {
+		fail(err)
+	}
+	emit(map[string]interface{}{"results": results, "txid": txid})
+}
+
+type item map[string]interface{}
+
+func dumpBucket(b *bolt.Bucket) []item {
+	items := []item{}
+	c := b.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if v == nil {
+			if child := b.Bucket(k); child != nil {
+				items = append(items, item{"k": hex.EncodeToString(k), "seq": strconv.FormatUint(child.Sequence(), 10), "bucket": dumpBucket(child)})
+				continue
+			}
+		}
+		items = append(items, item{"k": hex.EncodeToString(k), "v": hex.EncodeToString(v)})
+	}
+	return items
+}
+
+func checkAll(tx *bolt.Tx) []string {
+	errs := []string{}
+	for err := range tx.Check() {
+		errs = append(errs, err.Error())
+	}
+	return errs
+}
+
+func openRO(path string) *bolt.DB {
+	db, err := bolt.Open(path, 0600, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
+	if err != nil {
+		fail(err)
+	}
+	return db
+}
+
+func dump(path string) {
+	db := openRO(path)
+	defer db.Close()
+	out := map[string]interface{}{"pageSize": db.Info().PageSize}
+	err := db.View(func(tx *bolt.Tx) error {
+		out["txid"] = int(tx.ID())
+		out["check"] = checkAll(tx)
+		buckets := []item{}
+		_ = tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			buckets = append(buckets, item{"k": hex.EncodeToString(name), "seq": strconv.FormatUint(b.Sequence(), 10), "bucket": dumpBucket(b)})
+			return nil
+		})
+		out["buckets"] = buckets
+		out["size"] = tx.Size()
+		return nil
+	})
+	if err != nil {
+		fail(err)
+	}
+	emit(out)
+}
+
+func check(path string) {
+	db := openRO(path)
+	defer db.Close()
+	_ = db.View(func(tx *bolt.Tx) error {
+		emit(map[string]interface{}{"check": checkAll(tx)})
+		return nil
+	})
+}
+
+func pages(path string) {
+	db := openRO(path)
+	defer db.Close()
+	_ = db.View(func(tx *bolt.Tx) error {
+		list := []item{}
+		for id := 0; ; {
+			p, err := tx.Page(id)
+			if err != nil {
+				fail(err)
+			}
+			if p == nil {
+				break
+			}
+			list = append(list, item{"id": p.ID, "type": p.Type, "count": p.Count, "overflow": p.OverflowCount})
+			id += 1 + p.OverflowCount
+		}
+		emit(map[string]interface{}{"pages": list})
+		return nil
+	})
+}
+
+func hold(path, ms string) {
+	n, err := strconv.Atoi(ms)
+	if err != nil {
+		fail(err)
+	}
+	db, err := bolt.Open(path, 0600, nil)
+	if err != nil {
+		fail(err)
+	}
+	emit(map[string]bool{"locked": true})
+	time.Sleep(time.Duration(n) * time.Millisecond)
+	db.Close()
+}
+
+func tryopen(path, ms string, rest []string) {
+	n, err := strconv.Atoi(ms)
+	if err != nil {
+		fail(err)
+	}
+	ro := len(rest) > 0 && rest[0] == "--read-only"
+	db, err := bolt.Open(path, 0600, &bolt.Options{ReadOnly: ro, Timeout: time.Duration(n) * time.Millisecond})
+	if err == bolt.ErrTimeout {
+		emit(map[string]string{"error": "timeout"})
+		return
+	}
+	if err != nil {
+		fail(err)
+	}
+	db.Close()
+	emit(map[string]bool{"opened": true})
+}
+
+func main() {
+	if len(os.Args) < 3 {
+		fail(fmt.Errorf("usage: ref apply|dump|check|pages|hold|tryopen DB ..."))
+	}
+	cmd, path, rest := os.Args[1], os.Args[2], os.Args[3:]
+	switch cmd {
+	case "apply":
+		apply(path, rest)
+	case "dump":
+		dump(path)
+	case "check":
+		check(path)
+	case "pages":
+		pages(path)
+	case "hold":
+		hold(path, rest[0])
+	case "tryopen":
+		tryopen(path, rest[0], rest[1:])
+	default:
+		fail(fmt.Errorf("unknown command %q", cmd))
+	}
+}
