@@ -460,3 +460,16 @@ test('Tx_writeTo_makesAConsistentCopy', async () => {
 });
 
 void te;
+
+test('DB_growth_followsBbolt136', () => {
+  // Under 16 MiB the file is truncated to bbolt's mmap size, which initialMmapSize raises.
+  const { db, file } = fresh({ initialMmapSize: 1 << 20 });
+  db.update((tx) => tx.createBucket('a').put('k', 'v'));
+  assert.equal(fs.statSync(file).size, 1 << 20);
+  db.close();
+  // noGrowSync: no truncation, the file only extends by page writes.
+  const ng = fresh({ noGrowSync: true });
+  ng.db.update((tx) => tx.createBucket('a').put('k', 'v'));
+  assert.equal(fs.statSync(ng.file).size, ng.db.meta().pgid * 4096);
+  ng.db.close();
+});

@@ -11,7 +11,7 @@ import { open, type DB, type Tx, type Bucket, BoltError } from '../../src/bolt/i
 import { dumpTx, pageAccounting, tmpdir, type DumpItem } from '../helpers/bolt.js';
 
 const SEED = Number(process.env.FC_SEED ?? Date.now() % 1e9);
-const RUNS = Number(process.env.FC_RUNS ?? 400);
+const RUNS = Number(process.env.FC_RUNS ?? 1500);
 console.log(`pager.property seed ${SEED} runs ${RUNS}`);
 
 // ---- the model ----
