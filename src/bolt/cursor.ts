@@ -190,7 +190,7 @@ export class Cursor {
         exact = false;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        const c = compareKeys(e.node ? e.node.inodes[mid]!.key : e.page!.branchKey(mid), key);
+        const c = e.node ? compareKeys(e.node.inodes[mid]!.key, key) : e.page!.compareBranchKey(mid, key);
         if (c === 0) exact = true;
         if (c < 0) lo = mid + 1;
         else hi = mid;
@@ -219,7 +219,7 @@ export class Cursor {
       const p = e.page!;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        if (compareKeys(p.leafKey(mid), key) < 0) lo = mid + 1;
+        if (p.compareLeafKey(mid, key) < 0) lo = mid + 1;
         else hi = mid;
       }
     }

@@ -81,6 +81,16 @@ export function compareKeys(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
+/** compareKeys(buf[start, start+len), key) without making a view. */
+export function compareAt(buf: Uint8Array, start: number, len: number, key: Uint8Array): number {
+  const n = len < key.length ? len : key.length;
+  for (let i = 0; i < n; i++) {
+    const d = buf[start + i]! - key[i]!;
+    if (d !== 0) return d;
+  }
+  return len - key.length;
+}
+
 export function equalKeys(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -132,6 +142,24 @@ export class Page {
   /** Offset (in buf) of element i. */
   private elem(i: number): number {
     return this.off + PAGE_HEADER_SIZE + i * 16;
+  }
+
+  /** compareKeys(leafKey(i), key), without allocating; bounds-checked like leafKey. */
+  compareLeafKey(i: number, key: Uint8Array): number {
+    const e = this.elem(i);
+    const start = e + u32(this.buf, e + 4);
+    const len = u32(this.buf, e + 8);
+    if (start + len > this.buf.length || e + 16 > this.buf.length) this.leafKey(i); // throws CorruptionError
+    return compareAt(this.buf, start, len, key);
+  }
+
+  /** compareKeys(branchKey(i), key), without allocating. */
+  compareBranchKey(i: number, key: Uint8Array): number {
+    const e = this.elem(i);
+    const start = e + u32(this.buf, e);
+    const len = u32(this.buf, e + 4);
+    if (start + len > this.buf.length || e + 16 > this.buf.length) this.branchKey(i); // throws CorruptionError
+    return compareAt(this.buf, start, len, key);
   }
 
   leafFlags(i: number): number {
