@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { open } from '../../src/bolt/index.js';
 import { pageAccounting, tmpdir } from '../helpers/bolt.js';
+import { runReference } from '../helpers/reference.js';
 
 const writer = fileURLToPath(new URL('./children/writer.ts', import.meta.url));
 const SEED = Number(process.env.CRASH_SEED ?? Date.now() % 1e9);
@@ -60,5 +61,7 @@ test('Crash_sigkillDuringCommits_leavesLastCommittedState', async () => {
     } finally {
       db.close();
     }
+    // Go's Check agrees.
+    assert.deepEqual(runReference(['check', file]).check, []);
   }
 });

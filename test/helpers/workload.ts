@@ -115,7 +115,8 @@ export function randomWorkload(seed: number, o: GenOptions): Workload {
         ops.push({ op: 'deleteBucket', path: victim.map(hex) });
         ops.push({ op: 'createBucketIfNotExists', path: victim.map(hex) });
       } else if (o.deletes && x < 0.3) ops.push({ op: 'delete', path: p, key });
-      else if (x < 0.32) ops.push({ op: 'setSequence', path: p, seq: String(Math.floor(r() * 2 ** 40)) });
+      else if (x < 0.31) ops.push({ op: 'setSequence', path: p, seq: String(Math.floor(r() * 2 ** 40)) });
+      else if (x < 0.32) ops.push({ op: 'fillPercent', path: p, value: pick([0.05, 0.1, 0.3, 0.5, 0.9, 1.0, 1.5]) });
       else if (x < 0.34) ops.push({ op: 'nextSequence', path: p });
       else {
         const size = r() < 0.02 ? 5000 + Math.floor(r() * 30000) : r() < 0.1 ? 0 : Math.floor(r() * 200);
