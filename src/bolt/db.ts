@@ -19,7 +19,7 @@ import {
   BoltError,
 } from './errors.js';
 import { DataMap, type DataSource, type FileIO, NodeFile, flock, funlock, tryFlock } from './file.js';
-import { Freelist } from './freelist.js';
+import { Freelist, type FreelistType } from './freelist.js';
 import { MAGIC, VERSION, readMeta, validateMeta, writeMeta, type Meta } from './meta.js';
 import { FREELIST_PAGE_FLAG, LEAF_PAGE_FLAG, PAGE_HEADER_SIZE, Page, put16, put64n, u32 } from './page.js';
 import { Tx, type DirtyPage, type TxStats, emptyTxStats } from './tx.js';
@@ -48,8 +48,8 @@ export interface Options {
   pageSize?: number;
   /** Initial size bbolt would map, which decides how the file grows. */
   initialMmapSize?: number;
-  /** bbolt's freelist types; only the default "array" allocator is implemented. */
-  freelistType?: 'array' | 'hashmap';
+  /** bbolt's freelist types (same file format; allocation differs). Default "array". */
+  freelistType?: FreelistType;
   /** File mode for a new file. */
   mode?: number;
   /**
@@ -106,6 +106,7 @@ export class DB {
   noGrowSync: boolean;
   noFreelistSync: boolean;
   strictMode: boolean;
+  readonly freelistType: FreelistType;
   allocSize = DEFAULT_ALLOC_SIZE;
   maxBatchSize = DEFAULT_MAX_BATCH_SIZE;
   maxBatchDelay = DEFAULT_MAX_BATCH_DELAY;
@@ -134,12 +135,13 @@ export class DB {
     this.noFreelistSync = !!options.noFreelistSync;
     this.strictMode = !!options.strictMode;
     this.chunkSize = options.mmapChunkSize;
+    this.freelistType = options.freelistType ?? 'array';
   }
 
   /** Opens (or, read-write, creates) the database at `path`. */
   static open(path: string, options: Options = {}): DB {
-    if (options.freelistType !== undefined && options.freelistType !== 'array') {
-      throw new ErrInvalidOption(`freelistType ${JSON.stringify(options.freelistType)} is not supported; use "array"`);
+    if (options.freelistType !== undefined && options.freelistType !== 'array' && options.freelistType !== 'hashmap') {
+      throw new ErrInvalidOption(`freelistType ${JSON.stringify(options.freelistType)}: use "array" or "hashmap"`);
     }
     if (options.pageSize !== undefined && (options.pageSize < 1024 || options.pageSize > 65536 * 4 || options.pageSize % 512 !== 0)) {
       throw new ErrInvalidOption(`invalid pageSize ${options.pageSize}`);
@@ -311,7 +313,7 @@ export class DB {
   /** Loads the freelist (from its page, or by scanning when there is none) once. */
   loadFreelist(): Freelist {
     if (this.freelist) return this.freelist;
-    const fl = new Freelist();
+    const fl = new Freelist(this.freelistType);
     const meta = this.meta();
     if (meta.freelist === undefined) fl.readIDs(this.scanFreePages());
     else fl.read(this.page(meta.freelist));

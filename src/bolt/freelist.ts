@@ -41,7 +41,12 @@ export function mergeSorted(a: readonly number[], b: readonly number[]): number[
   return out;
 }
 
+/** bbolt's two freelist types: the on-disk format is the same, allocation differs. */
+export type FreelistType = 'array' | 'hashmap';
+
 export class Freelist {
+  constructor(readonly type: FreelistType = 'array') {}
+
   /** Free page ids, sorted (duplicates are kept as read, so Check can report them). */
   ids: number[] = [];
   allocs = new Map<number, number>();
@@ -80,6 +85,46 @@ export class Freelist {
    * Returns 0 when no run is long enough (the caller extends the file).
    */
   allocate(txid: number, n: number): number {
+    return this.type === 'hashmap' ? this.hashmapAllocate(txid, n) : this.arrayAllocate(txid, n);
+  }
+
+  /**
+   * Hashmap allocation: a free span of exactly n pages, else a larger span, taken from its
+   * start. Go picks among candidate spans in map order (so its choice varies run to run);
+   * we take the exact span with the lowest start, else the smallest larger span (lowest
+   * start among equals), so the result is deterministic and one Go could have made.
+   */
+  private hashmapAllocate(txid: number, n: number): number {
+    const ids = this.ids;
+    if (n === 0 || ids.length === 0) return 0;
+    let exact = -1;
+    let best = -1,
+      bestSize = Infinity;
+    for (let i = 0; i < ids.length; ) {
+      let j = i + 1;
+      while (j < ids.length && ids[j] === ids[j - 1]! + 1) j++;
+      const size = j - i;
+      if (size === n) {
+        exact = i;
+        break;
+      }
+      if (size > n && size < bestSize) {
+        best = i;
+        bestSize = size;
+      }
+      i = j;
+    }
+    const at = exact >= 0 ? exact : best;
+    if (at < 0) return 0;
+    const start = ids[at]!;
+    if (start <= 1) throw new CorruptionError(`invalid page allocation: ${start}`, start);
+    ids.splice(at, n);
+    for (let k = 0; k < n; k++) this.cache.delete(start + k);
+    this.allocs.set(start, txid);
+    return start;
+  }
+
+  private arrayAllocate(txid: number, n: number): number {
     const ids = this.ids;
     if (ids.length === 0) return 0;
     let initial = 0,

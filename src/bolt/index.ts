@@ -6,6 +6,6 @@ export { Cursor, type Entry } from './cursor.js';
 export * from './errors.js';
 export { Page, pageTypeName, PAGE_HEADER_SIZE, BRANCH_PAGE_FLAG, LEAF_PAGE_FLAG, META_PAGE_FLAG, FREELIST_PAGE_FLAG, BUCKET_LEAF_FLAG } from './page.js';
 export { type Meta, MAGIC, VERSION, readMeta, validateMeta, fnv64a } from './meta.js';
-export { Freelist, readFreelistIds } from './freelist.js';
+export { Freelist, readFreelistIds, type FreelistType } from './freelist.js';
 export { DataMap, type FileIO, NodeFile } from './file.js';
 export { readSnapshot, newestValidTxid, type Snapshot } from './snapshot.js';

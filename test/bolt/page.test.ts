@@ -194,3 +194,14 @@ test('compareKeys_isBytewise', () => {
     params,
   );
 });
+
+test('Freelist_hashmapAllocate_exactSpanElseSmallestLarger', () => {
+  const fl = new Freelist('hashmap');
+  fl.readIDs([3, 4, 6, 7, 8, 12, 13, 14, 15, 20]);
+  assert.equal(fl.allocate(5, 3), 6); // exact span 6..8 (array would also take 6)
+  assert.equal(fl.allocate(5, 1), 20); // exact single span, not the start of 3..4
+  assert.equal(fl.allocate(5, 2), 3); // exact span 3..4
+  assert.equal(fl.allocate(5, 3), 12); // only 12..15 is large enough: taken from its start
+  assert.deepEqual(fl.ids, [15]);
+  assert.equal(fl.allocate(5, 2), 0);
+});

@@ -102,9 +102,12 @@ class Runner {
   pending = newBucket();
   tx: Tx | undefined;
   readers: { tx: Tx; expect: DumpItem[] }[] = [];
-  constructor(pageSize: number) {
+  constructor(
+    pageSize: number,
+    readonly freelistType: 'array' | 'hashmap' = 'array',
+  ) {
     this.file = path.join(tmpdir('pager-'), 'db');
-    this.db = open(this.file, { pageSize });
+    this.db = open(this.file, { pageSize, freelistType });
   }
   wtx(): Tx {
     return (this.tx ??= this.db.begin(true));
@@ -216,7 +219,7 @@ class Runner {
         for (const r of this.readers) r.tx.rollback();
         this.readers = [];
         this.db.close();
-        this.db = open(this.file);
+        this.db = open(this.file, { freelistType: this.freelistType });
         this.expectOk();
         return;
       case 'openReader':
@@ -264,3 +267,22 @@ for (const pageSize of [4096, 16384]) {
     );
   });
 }
+
+test('Pager_randomOperations_matchModel_hashmapFreelist', () => {
+  fc.assert(
+    fc.property(opsArb, (ops) => {
+      const r = new Runner(4096, 'hashmap');
+      try {
+        for (const o of ops) r.apply(o);
+        r.finish();
+      } finally {
+        try {
+          r.db.close();
+        } catch {
+          // already closed
+        }
+      }
+    }),
+    { seed: SEED + 7, numRuns: Math.ceil(RUNS / 3) },
+  );
+});
