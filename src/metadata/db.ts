@@ -1,13 +1,22 @@
 // The metadata database (containerd's meta.db) as a whole: open, schema version, per-namespace readers.
 
+import { existsSync, statSync } from 'node:fs';
 import { open, type DB, type Tx } from '../bolt/index.js';
+import { systemClock, type Clock } from './boltutil.js';
+import { createContainer, deleteContainer, updateContainer, type ContainerInput } from './container-store.js';
+import { addBlobRecord, deleteBlobRecord, updateContentLabels, type BlobRecordOptions, type UpdateContentOptions } from './content-store.js';
+import { createImage, deleteImage, updateImage, type ImageInput } from './image-store.js';
+import type { Labels } from './labels.js';
+import { addLeaseResource, createLease, deleteLease, deleteLeaseResource, type CreateLeaseOptions } from './lease-store.js';
+import { initSchema, type InitResult } from './migrations.js';
+import { createNamespace, deleteNamespace, setNamespaceLabel, setNamespaceLabels } from './namespace-store.js';
 import { BUCKET_KEY_DB_VERSION, SCHEMA_VERSION } from './buckets.js';
 import { listContainers, getContainer, type Container } from './containers.js';
 import { listContent, listIngests, type ContentInfo, type Ingest } from './content.js';
 import { decodeVarint } from './encoding.js';
-import { ErrNotFound, ErrUnknownSchemaVersion } from './errors.js';
+import { ErrAlreadyExists, ErrNotFound, ErrUnknownSchemaVersion } from './errors.js';
 import { listImages, getImage, type Image } from './images.js';
-import { listLeases, type Lease } from './leases.js';
+import { listLeases, type Lease, type LeaseResource } from './leases.js';
 import { listNamespaces, namespaceLabels, type Namespace } from './namespaces.js';
 import { listSandboxes, type Sandbox } from './sandboxes.js';
 import { listSnapshotRefs, listSnapshotters, type SnapshotRef } from './snapshots.js';
@@ -22,6 +31,8 @@ export interface OpenMetadataOptions {
   readOnly?: boolean;
   /** Milliseconds to wait for the file lock (0 = forever). */
   timeout?: number;
+  /** Read-write: the clock that stamps createdat/updatedat (default: now, UTC, nanoseconds). */
+  clock?: Clock;
 }
 
 /** Reads v1/version; undefined when the file has none (trimmed or empty files). */
@@ -33,8 +44,25 @@ export function readDBVersion(tx: Tx): number | undefined {
 export class MetadataDB {
   /** Schema version stored in the file (undefined when absent). */
   readonly version: number | undefined;
+  /** What containerd's Init did on a read-write open (undefined read-only). */
+  readonly init: InitResult | undefined;
+  private readonly clock: Clock;
 
-  constructor(readonly db: DB, readonly readOnly: boolean) {
+  constructor(readonly db: DB, readonly readOnly: boolean, clock: Clock = systemClock) {
+    this.clock = clock;
+    if (!readOnly) {
+      // containerd's DB.Init: create v1/version on a new file, migrate an old one; never lowers a version.
+      // Like containerd, a file that needs nothing is not committed (no new txid, not a byte changed).
+      const tx = db.begin(true);
+      try {
+        this.init = initSchema(tx);
+      } catch (e) {
+        tx.rollback();
+        throw e;
+      }
+      if (this.init.wrote) tx.commit();
+      else tx.rollback();
+    }
     this.version = db.view(readDBVersion);
     if (!readOnly && this.version !== undefined && this.version > MAX_KNOWN_DB_VERSION) {
       throw new ErrUnknownSchemaVersion(this.version);
@@ -96,6 +124,87 @@ export class MetadataDB {
   sandboxes(ns: string): Sandbox[] {
     return this.view((tx) => listSandboxes(tx, ns));
   }
+
+  // --- writes: one bolt transaction per call (namespace-store.ts, image-store.ts, ...) ---
+
+  /** Runs fn in one write transaction (rolled back when it throws). */
+  update<T>(fn: (tx: Tx) => T): T {
+    return this.db.update(fn);
+  }
+
+  createNamespace(name: string, labels?: Labels): void {
+    this.update((tx) => createNamespace(tx, name, labels));
+  }
+
+  /** The namespace's labels become exactly `labels` (empty values dropped). */
+  setNamespaceLabels(name: string, labels: Labels): void {
+    this.update((tx) => setNamespaceLabels(tx, name, labels));
+  }
+
+  /** One label; "" removes it. */
+  setNamespaceLabel(name: string, key: string, value: string): void {
+    this.update((tx) => setNamespaceLabel(tx, name, key, value));
+  }
+
+  /** Refused (ErrFailedPrecondition) while images, blobs, containers or snapshots remain. */
+  deleteNamespace(name: string): void {
+    this.update((tx) => deleteNamespace(tx, name));
+  }
+
+  createImage(ns: string, image: ImageInput): Image {
+    return this.update((tx) => createImage(tx, ns, image, this.clock));
+  }
+
+  updateImage(ns: string, image: ImageInput, fieldpaths?: string[]): Image {
+    return this.update((tx) => updateImage(tx, ns, image, fieldpaths, this.clock));
+  }
+
+  deleteImage(ns: string, name: string): void {
+    this.update((tx) => deleteImage(tx, ns, name));
+  }
+
+  createContainer(ns: string, container: ContainerInput): Container {
+    return this.update((tx) => createContainer(tx, ns, container, this.clock));
+  }
+
+  updateContainer(ns: string, container: ContainerInput, fieldpaths?: string[]): Container {
+    return this.update((tx) => updateContainer(tx, ns, container, fieldpaths, this.clock));
+  }
+
+  deleteContainer(ns: string, id: string): void {
+    this.update((tx) => deleteContainer(tx, ns, id));
+  }
+
+  createLease(ns: string, id: string, labels?: Labels, options: CreateLeaseOptions = {}): Lease {
+    return this.update((tx) => createLease(tx, ns, id, labels, options, this.clock));
+  }
+
+  deleteLease(ns: string, id: string): void {
+    this.update((tx) => deleteLease(tx, ns, id));
+  }
+
+  /** Types: "content" (id a digest), "ingests", "snapshots/<snapshotter>". */
+  addLeaseResource(ns: string, id: string, resource: LeaseResource): void {
+    this.update((tx) => addLeaseResource(tx, ns, id, resource));
+  }
+
+  deleteLeaseResource(ns: string, id: string, resource: LeaseResource): void {
+    this.update((tx) => deleteLeaseResource(tx, ns, id, resource));
+  }
+
+  /** content/blob/<digest>/ for a blob already in the content store. */
+  addBlobRecord(ns: string, digest: string, size: number, labels?: Labels, options: BlobRecordOptions = {}): ContentInfo {
+    return this.update((tx) => addBlobRecord(tx, ns, digest, size, labels, options, this.clock));
+  }
+
+  /** A blob record's labels become exactly `labels` (or, with fieldpaths "labels.<key>", single keys change). */
+  setContentLabels(ns: string, digest: string, labels: Labels, fieldpaths?: string[], options: UpdateContentOptions = {}): ContentInfo {
+    return this.update((tx) => updateContentLabels(tx, ns, digest, labels, fieldpaths, options, this.clock));
+  }
+
+  deleteBlobRecord(ns: string, digest: string): void {
+    this.update((tx) => deleteBlobRecord(tx, ns, digest));
+  }
 }
 
 /** Opens a containerd meta.db. Read-only unless `readOnly: false`. */
@@ -104,9 +213,15 @@ export function openMetadata(path: string, options: OpenMetadataOptions = {}): M
   // Read-only opens never wait for containerd's lock: lock-free snapshot when it is held.
   const db = open(path, readOnly ? { readOnly, lock: 'auto' } : { readOnly, ...(options.timeout !== undefined ? { timeout: options.timeout } : {}) });
   try {
-    return new MetadataDB(db, readOnly);
+    return new MetadataDB(db, readOnly, options.clock);
   } catch (e) {
     db.close();
     throw e;
   }
+}
+
+/** Creates a new meta.db as containerd 1.6 initialises one (v1/version = 3); refuses an existing non-empty file. */
+export function createMetadata(path: string, options: Omit<OpenMetadataOptions, 'readOnly'> = {}): MetadataDB {
+  if (existsSync(path) && statSync(path).size > 0) throw new ErrAlreadyExists(`metadata database ${JSON.stringify(path)}: already exists`);
+  return openMetadata(path, { ...options, readOnly: false });
 }

@@ -66,3 +66,11 @@ export class ErrFilterSyntax extends MetadataError {
     super(ErrFilterSyntax.code, message);
   }
 }
+
+/** The operation or resource type is not supported (errdefs.ErrNotImplemented), e.g. a 2.x lease resource type. */
+export class ErrNotImplemented extends MetadataError {
+  static readonly code = 'ERR_NOT_IMPLEMENTED';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrNotImplemented.code, message, options);
+  }
+}

@@ -15,3 +15,11 @@ export { type Lease, type LeaseResource, adaptLease } from './leases.js';
 export { type Sandbox } from './sandboxes.js';
 export { SnapshotterDB, type BackendSnapshot, type SnapshotKind, kindName, snapshotDir, KIND_VIEW, KIND_ACTIVE, KIND_COMMITTED } from './snapshotter.js';
 export { openMetadata, MetadataDB, type OpenMetadataOptions, readDBVersion, DB_VERSION_V3, DB_VERSION_V4, MAX_KNOWN_DB_VERSION } from './db.js';
+// The write side (containerd 1.6 semantics and encodings).
+export { createMetadata } from './db.js';
+export { initSchema, MIGRATIONS, DB_VERSION, type InitResult, type Migration } from './migrations.js';
+export { type Clock, systemClock } from './boltutil.js';
+export { type ImageInput, validateImage } from './image-store.js';
+export { type ContainerInput, validateContainer, specAny, SPEC_TYPE_URL } from './container-store.js';
+export { type CreateLeaseOptions, parseLeaseResource } from './lease-store.js';
+export { type BlobRecordOptions, type UpdateContentOptions } from './content-store.js';
