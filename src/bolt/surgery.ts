@@ -463,15 +463,22 @@ export function isFreelistPersisted(path: string): boolean {
  * Returns whether it had to abandon a damaged freelist.
  */
 export function rebuildFreelist(path: string, mode?: number): { abandonedDamaged: boolean } {
-  let abandonedDamaged = false;
-  if (isFreelistPersisted(path)) {
-    if (!activeFreelistDamaged(path)) throw new ErrSurgeryFreelistAlreadyExist();
-    clearFreelist(path);
-    abandonedDamaged = true;
-  }
+  const abandonedDamaged = checkFreelistRebuild(path).damaged;
+  if (abandonedDamaged) clearFreelist(path);
   const db = open(path, { timeout: 1000, ...(mode !== undefined ? { mode } : {}) });
   db.close();
   return { abandonedDamaged };
+}
+
+/**
+ * The check `freelist rebuild` makes before it copies anything: throws
+ * ErrSurgeryFreelistAlreadyExist when the active meta names a readable freelist page;
+ * `damaged` is true when it names one that cannot be read (our extension: rebuilt anyway).
+ */
+export function checkFreelistRebuild(path: string): { damaged: boolean } {
+  if (!isFreelistPersisted(path)) return { damaged: false };
+  if (!activeFreelistDamaged(path)) throw new ErrSurgeryFreelistAlreadyExist();
+  return { damaged: true };
 }
 
 /** Whether the active meta's freelist page cannot be read as a freelist page. */

@@ -18,6 +18,22 @@ import path from 'node:path';
 import { open, BoltError, BoltIOError, ErrFileTooSmall, ErrSnapshotUnstable, type DB, type Tx, type Bucket } from '../bolt/index.js';
 import { addStats, emptyStats, type BucketStats } from '../bolt/bucket.js';
 import { compact } from '../bolt/compact.js';
+import { salvage, salvageSummary } from '../bolt/salvage.js';
+import {
+  META_UPDATE_FIELDS,
+  checkFreelistRebuild,
+  clearFreelist,
+  clearPage,
+  clearPageElements,
+  copyFileForSurgery,
+  copyPage,
+  isFreelistPersisted,
+  rebuildFreelist,
+  revertMetaPage,
+  updateMeta,
+  validateMetaPages,
+  type MetaUpdateField,
+} from '../bolt/surgery.js';
 import {
   FORMAT_MODES,
   bytesToAsciiOrHex,
@@ -48,7 +64,7 @@ import {
   ERR_PATH_REQUIRED,
   ERR_UNKNOWN_COMMAND,
 } from './format/errors.js';
-import { FlagError, FlagSet } from './format/goflag.js';
+import { FlagError, FlagSet, parseGoInt } from './format/goflag.js';
 import { goQuote, goQuoteString, goUnicode, hex } from './format/gostring.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -1115,6 +1131,405 @@ function cmdBench(ctx: Ctx, args: string[]): void {
   }
 }
 
+// ---- salvage and surgery (flags parsed as spf13/pflag: interspersed, --name value) ----------
+
+interface PFlagSpec {
+  kind: 'string' | 'bool' | 'uint64' | 'uint32' | 'int' | 'stringSlice';
+  /** One-letter shorthand (-o). */
+  short?: string;
+}
+
+/** What pflag parsed: values by flag name (repeats kept in order) and the positional arguments. */
+interface PFlags {
+  values: Map<string, string[]>;
+  args: string[];
+}
+
+/** spf13/pflag's parsing, reduced to what the surgery and salvage commands use; pflag's error texts. */
+function parsePFlags(args: string[], specs: Record<string, PFlagSpec>): PFlags {
+  const values = new Map<string, string[]>();
+  const positional: string[] = [];
+  const set = (name: string, spec: PFlagSpec, v: string, shown: string): void => {
+    const bad = (why: string): never => {
+      throw new CliError(`invalid argument ${goQuoteString(v)} for ${goQuoteString(shown)} flag: ${why}`);
+    };
+    if (spec.kind === 'uint64' || spec.kind === 'uint32') {
+      const bits = spec.kind === 'uint64' ? 64 : 32;
+      if (!/^[0-9]+$/.test(v)) bad(`strconv.ParseUint: parsing ${goQuoteString(v)}: invalid syntax`);
+      if (BigInt(v) >= 1n << BigInt(bits)) bad(`strconv.ParseUint: parsing ${goQuoteString(v)}: value out of range`);
+    } else if (spec.kind === 'int') {
+      const n = parseGoInt(v);
+      if (typeof n !== 'number') bad(`strconv.ParseInt: parsing ${goQuoteString(v)}: ${n === 'parse error' ? 'invalid syntax' : 'value out of range'}`);
+    } else if (spec.kind === 'bool') {
+      if (!['1', 't', 'T', 'TRUE', 'true', 'True', '0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) bad(`strconv.ParseBool: parsing ${goQuoteString(v)}: invalid syntax`);
+    }
+    values.set(name, [...(values.get(name) ?? []), v]);
+  };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') {
+      positional.push(...args.slice(i + 1));
+      break;
+    }
+    if (a.startsWith('--') && a.length > 2) {
+      const eq = a.indexOf('=');
+      const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
+      const spec = specs[name];
+      if (!spec) throw new CliError(`unknown flag: --${name}`);
+      if (eq >= 0) set(name, spec, a.slice(eq + 1), `--${name}`);
+      else if (spec.kind === 'bool') set(name, spec, 'true', `--${name}`);
+      else if (i + 1 < args.length) set(name, spec, args[++i]!, `--${name}`);
+      else throw new CliError(`flag needs an argument: --${name}`);
+      continue;
+    }
+    if (a.startsWith('-') && a.length > 1) {
+      const c = a[1]!;
+      const entry = Object.entries(specs).find(([, s]) => s.short === c);
+      if (!entry) throw new CliError(`unknown shorthand flag: '${c}' in ${a}`);
+      const [name, spec] = entry;
+      const rest = a.slice(2).replace(/^=/, '');
+      if (spec.kind === 'bool') set(name, spec, rest === '' ? 'true' : rest, `-${c}, --${name}`);
+      else if (rest !== '') set(name, spec, rest, `-${c}, --${name}`);
+      else if (i + 1 < args.length) set(name, spec, args[++i]!, `-${c}, --${name}`);
+      else throw new CliError(`flag needs an argument: '${c}' in -${c}`);
+      continue;
+    }
+    positional.push(a);
+  }
+  return { values, args: positional };
+}
+
+const pflagLast = (f: PFlags, name: string): string | undefined => f.values.get(name)?.at(-1);
+
+const USAGE_SALVAGE = `usage: tsbolt salvage [options] FILE -o OUT
+
+Salvage reads the damaged bbolt database at FILE (read-only: its bytes and mtime never
+change) and writes everything still readable to a new database at OUT, which must not exist.
+
+It copies the tree of the newest valid meta page when it reads cleanly, else the older meta's;
+else it copies every readable page of the newest valid meta's tree and scans the file for leaf
+pages no tree reaches. A scanned page goes back into the bucket whose lost subtree it fits,
+else into a top-level bucket named __salvaged__/<pageid>.
+
+Options:
+
+	-o, --output OUT
+		The new database (required).
+	--json-report R
+		Write the detailed report (sources of every page, unreadable pages) as JSON to R.
+	--page-size N
+		Page size to assume when neither meta page is valid (default 4096).
+	--include-free
+		Also scan pages the freelist lists as free (stale copies of old data).
+`;
+
+function cmdSalvage(ctx: Ctx, args: string[]): void {
+  if (args.some((a) => a === '-h' || a === '--help' || a === '-help')) {
+    ctx.err(USAGE_SALVAGE + '\n');
+    throw new UsageError();
+  }
+  const f = parsePFlags(args, {
+    output: { kind: 'string', short: 'o' },
+    'json-report': { kind: 'string' },
+    'page-size': { kind: 'uint32' },
+    'include-free': { kind: 'bool' },
+    'always-scan': { kind: 'bool' },
+  });
+  const src = f.args[0] ?? '';
+  if (src === '') throw new CliError(ERR_PATH_REQUIRED);
+  if (f.args.length > 1) throw new CliError(`too many arguments: ${f.args.slice(1).join(' ')}`);
+  const out = pflagLast(f, 'output') ?? '';
+  if (out === '') throw new CliError('output file required');
+  if (!fs.existsSync(src)) throw new CliError(ERR_FILE_NOT_FOUND);
+  const isTrue = (n: string): boolean => ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(pflagLast(f, n) ?? 'false');
+  const ps = pflagLast(f, 'page-size');
+  const report = salvage(src, out, {
+    ...(ps !== undefined ? { pageSize: Number(ps) } : {}),
+    includeFreePages: isTrue('include-free'),
+    alwaysScan: isTrue('always-scan'),
+  });
+  const jr = pflagLast(f, 'json-report');
+  if (jr !== undefined && jr !== '') {
+    try {
+      fs.writeFileSync(jr, JSON.stringify(report, null, 2) + '\n');
+    } catch (e) {
+      throw new CliError(`write ${jr}: ${goErrnoText(e)}`, { cause: e });
+    }
+  }
+  ctx.out(salvageSummary(report) + '\n');
+}
+
+const USAGE_SURGERY = `surgery related commands
+
+Usage:
+  bbolt surgery [command]
+
+Available Commands:
+  clear-page          Clears all elements from the given page, which can be a branch or leaf page
+  clear-page-elements Clears elements from the given page, which can be a branch or leaf page
+  copy-page           Copy page from the source page Id to the destination page Id
+  freelist            freelist related surgery commands
+  meta                meta page related surgery commands
+  revert-meta-page    Revert the meta page to revert the changes performed by the latest transaction
+
+Flags:
+  -h, --help   help for surgery
+
+Use "bbolt surgery [command] --help" for more information about a command.
+`;
+
+const USAGE_SURGERY_FREELIST = `freelist related surgery commands
+
+Usage:
+  bbolt surgery freelist [command]
+
+Available Commands:
+  abandon     Abandon the freelist from both meta pages
+  rebuild     Rebuild the freelist
+
+Flags:
+  -h, --help   help for freelist
+
+Use "bbolt surgery freelist [command] --help" for more information about a command.
+`;
+
+const USAGE_SURGERY_META = `meta page related surgery commands
+
+Usage:
+  bbolt surgery meta [command]
+
+Available Commands:
+  update      Update fields in meta pages
+  validate    Validate both meta pages
+
+Flags:
+  -h, --help   help for meta
+
+Use "bbolt surgery meta [command] --help" for more information about a command.
+`;
+
+/** Usage lines of the leaf surgery commands (cobra's "Usage:" + flags, shortened). */
+const SURGERY_USAGES: Record<string, string> = {
+  'revert-meta-page': 'bbolt surgery revert-meta-page <bbolt-file> --output DST [--in-place]',
+  'copy-page': 'bbolt surgery copy-page <bbolt-file> --output DST --from-page N --to-page M [--in-place]',
+  'clear-page': 'bbolt surgery clear-page <bbolt-file> --output DST --pageId N [--in-place]',
+  'clear-page-elements': 'bbolt surgery clear-page-elements <bbolt-file> --output DST --pageId N --from-index I --to-index J [--in-place]',
+  'freelist abandon': 'bbolt surgery freelist abandon <bbolt-file> --output DST [--in-place]',
+  'freelist rebuild': 'bbolt surgery freelist rebuild <bbolt-file> --output DST [--in-place]',
+  'meta validate': 'bbolt surgery meta validate <bbolt-file>',
+  'meta update': 'bbolt surgery meta update <bbolt-file> --output DST --fields root:N,freelist:N,pgid:N[,pageSize:N,txid:N] [--meta-page 0|1] [--in-place]',
+};
+
+const SURGERY_ABANDON_WARNING = 'WARNING: The clearing has abandoned some pages that are not yet referenced from free list.\nPlease consider executing `./bbolt surgery freelist abandon ...`\n';
+
+/**
+ * `surgery ...` as bbolt 1.4.3's cobra commands (command_surgery*.go): the same flags, texts on
+ * stdout, and errors as cobra prints them: `Error: <message>` on stderr, exit status 1 (cobra
+ * then prints the command's usage; we print one usage line instead).
+ */
+function cmdSurgery(ctx: Ctx, args: string[]): void {
+  const helpFor = (text: string): void => {
+    ctx.out(text);
+  };
+  const sub = args[0];
+  if (sub === undefined || sub === '-h' || sub === '--help' || sub === 'help') return helpFor(USAGE_SURGERY);
+  let name = sub;
+  let rest = args.slice(1);
+  if (sub === 'freelist' || sub === 'meta') {
+    const sub2 = rest[0];
+    if (sub2 === undefined || sub2 === '-h' || sub2 === '--help' || sub2 === 'help') return helpFor(sub === 'freelist' ? USAGE_SURGERY_FREELIST : USAGE_SURGERY_META);
+    name = `${sub} ${sub2}`;
+    rest = rest.slice(1);
+  }
+  const usage = SURGERY_USAGES[name];
+  const fail = (message: string, withUsage: boolean): never => {
+    ctx.err(`Error: ${message}\n`);
+    if (withUsage && usage) ctx.err(`Usage:\n  ${usage}\n`);
+    throw new CliError(message, { cause: 'json-reported', exitCode: 1 });
+  };
+  if (!usage) {
+    const parent = name.includes(' ') ? `bbolt surgery ${sub}` : 'bbolt surgery';
+    fail(`unknown command ${goQuoteString(name.split(' ').at(-1)!)} for ${goQuoteString(parent)}`, false);
+  }
+  if (rest.some((a) => a === '-h' || a === '--help')) {
+    ctx.out(`Usage:\n  ${usage}\n`);
+    return;
+  }
+  try {
+    runSurgery(ctx, name, rest);
+  } catch (e) {
+    if (e instanceof CliError && e.cause === 'json-reported') throw e;
+    if (e instanceof SurgeryFlagError) fail(e.message, true);
+    if (e instanceof CliError) fail(e.message, true);
+    if (e instanceof BoltError) fail(e.message, false);
+    throw e;
+  }
+}
+
+/** An argument or flag error of a surgery command (cobra prints the usage after it). */
+class SurgeryFlagError extends CliError {}
+
+function runSurgery(ctx: Ctx, name: string, args: string[]): void {
+  const specs: Record<string, PFlagSpec> = { 'in-place': { kind: 'bool' } };
+  const required: string[] = [];
+  const hasOutput = name !== 'meta validate';
+  if (hasOutput) {
+    specs.output = { kind: 'string' };
+    required.push('output');
+  }
+  if (name === 'copy-page') {
+    specs['from-page'] = { kind: 'uint64' };
+    specs['to-page'] = { kind: 'uint64' };
+    required.push('from-page', 'to-page');
+  } else if (name === 'clear-page' || name === 'clear-page-elements') {
+    specs.pageId = { kind: 'uint64' };
+    required.push('pageId');
+    if (name === 'clear-page-elements') {
+      specs['from-index'] = { kind: 'int' };
+      specs['to-index'] = { kind: 'int' };
+      required.push('from-index', 'to-index');
+    }
+  } else if (name === 'meta update') {
+    specs.fields = { kind: 'stringSlice' };
+    specs['meta-page'] = { kind: 'uint32' };
+  }
+  let f: PFlags;
+  try {
+    f = parsePFlags(args, specs);
+  } catch (e) {
+    if (e instanceof CliError) throw new SurgeryFlagError(e.message);
+    throw e;
+  }
+  const inPlace = ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(pflagLast(f, 'in-place') ?? 'false');
+  // --in-place (our extension) stands in for --output.
+  if (f.args.length !== 1) throw new SurgeryFlagError(`accepts 1 arg(s), received ${f.args.length}`);
+  const missing = required.filter((r) => !f.values.has(r) && !(r === 'output' && inPlace)).sort();
+  if (missing.length > 0) throw new SurgeryFlagError(`required flag(s) ${missing.map((m) => `"${m}"`).join(', ')} not set`);
+  const src = f.args[0]!;
+  if (inPlace && f.values.has('output')) throw new SurgeryFlagError('--in-place and --output cannot be used together');
+  const output = pflagLast(f, 'output') ?? '';
+  if (hasOutput && !inPlace && output === '') throw new CliError("output database path wasn't given, specify output database file path with --output option");
+  const num = (n: string): bigint => BigInt(pflagLast(f, n) ?? '0');
+  const int = (n: string): number => parseGoInt(pflagLast(f, n) ?? '0') as number;
+  const pgidOf = (n: string): number => {
+    const v = num(n);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new CliError(`--${n} ${v}: page id out of range`);
+    return Number(v);
+  };
+
+  // Option validation (before anything is read or copied, as Go's Validate).
+  const tag = name === 'clear-page-elements' ? 'clear-page-element' : name;
+  let fields = new Map<MetaUpdateField, bigint>();
+  let metaPage: 0 | 1 = 0;
+  if (name === 'copy-page' && num('from-page') === num('to-page')) throw new CliError(`'--from-page' and '--to-page' have the same value: ${num('from-page')}`);
+  if ((name === 'clear-page' || name === 'clear-page-elements') && num('pageId') < 2n) throw new CliError(`the pageId must be at least 2, but got ${num('pageId')}`);
+  if (name === 'meta update') {
+    const mp = num('meta-page');
+    if (mp > 1n) throw new CliError(`invalid meta page id: ${mp}`);
+    metaPage = Number(mp) as 0 | 1;
+    fields = parseMetaFields((f.values.get('fields') ?? []).flatMap((v) => (v === '' ? [] : v.split(','))));
+  }
+
+  // Go's checkSourceDBPath.
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(src);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new CliError(`source database file ${goQuoteString(src)} doesn't exist`);
+    throw new CliError(`failed to open source database file ${goQuoteString(src)}: stat ${src}: ${goErrnoText(e)}`);
+  }
+  if (name === 'meta validate') {
+    for (const v of validateMetaPages(src)) {
+      if (v.error) ctx.out(`WARNING: The meta page ${v.page} isn't valid: ${v.error.message}!\n`);
+      else ctx.out(`The meta page ${v.page} is valid!\n`);
+    }
+    return;
+  }
+  let rebuildDamaged = false;
+  if (name === 'freelist rebuild') rebuildDamaged = checkFreelistRebuild(src).damaged;
+  // copy-page reads the source's meta after the copy, for its warning.
+  const dst = inPlace ? src : output;
+  if (!inPlace) {
+    const copyTag = name === 'freelist abandon' || name === 'freelist rebuild' || name === 'meta update' ? name : tag;
+    try {
+      copyFileForSurgery(src, dst);
+    } catch (e) {
+      if (e instanceof BoltError) throw new BoltError(`[${copyTag}] copy file failed: ${e.message}`, { cause: e });
+      throw e;
+    }
+  }
+  const wrap = <T>(prefix: string, fn: () => T): T => {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof BoltError) throw new BoltError(`${prefix}: ${e.message}`, { cause: e });
+      throw e;
+    }
+  };
+  switch (name) {
+    case 'revert-meta-page':
+      wrap('revert-meta-page command failed', () => revertMetaPage(dst));
+      ctx.out('The meta page is reverted.\n');
+      return;
+    case 'copy-page': {
+      const from = pgidOf('from-page');
+      const to = pgidOf('to-page');
+      wrap('copy-page command failed', () => copyPage(dst, from, to));
+      if (isFreelistPersisted(inPlace ? dst : src)) {
+        ctx.out('WARNING: the free list might have changed.\n');
+        ctx.out('Please consider executing `./bbolt surgery freelist abandon ...`\n');
+      }
+      ctx.out(`The page ${from} was successfully copied to page ${to}\n`);
+      return;
+    }
+    case 'clear-page': {
+      const id = pgidOf('pageId');
+      if (wrap('clear-page command failed', () => clearPage(dst, id))) ctx.out(SURGERY_ABANDON_WARNING);
+      ctx.out(`The page (${id}) was cleared\n`);
+      return;
+    }
+    case 'clear-page-elements': {
+      const id = pgidOf('pageId');
+      const from = int('from-index');
+      const to = int('to-index');
+      if (wrap('clear-page-element command failed', () => clearPageElements(dst, id, from, to))) ctx.out(SURGERY_ABANDON_WARNING);
+      ctx.out(`All elements in [${from}, ${to}) in page ${id} were cleared\n`);
+      return;
+    }
+    case 'freelist abandon':
+      wrap('abandom-freelist command failed', () => clearFreelist(dst));
+      ctx.out('The freelist was abandoned in both meta pages.\nIt may cause some delay on next startup because bbolt needs to scan the whole db to reconstruct the free list.\n');
+      return;
+    case 'freelist rebuild':
+      wrap('[freelist rebuild] open db file failed', () => rebuildFreelist(dst, st.mode & 0o777));
+      if (rebuildDamaged) ctx.out('WARNING: the freelist page was damaged; it was abandoned in both meta pages before the rebuild.\n');
+      ctx.out('The freelist was successfully rebuilt.\n');
+      return;
+    case 'meta update': {
+      const r = updateMeta(dst, fields, metaPage);
+      if (metaPage === 1 && r.pageSize0 !== r.meta.pageSize) {
+        ctx.out(`WARNING: The page size (${r.pageSize0}) in the first meta page doesn't match the second meta page (${r.meta.pageSize})\n`);
+      }
+      ctx.out(r.changed ? `The meta page ${metaPage} has been updated!\n` : 'Nothing changed!\n');
+      return;
+    }
+  }
+}
+
+/** `--fields k:v,...` with Go's validation texts. */
+function parseMetaFields(items: string[]): Map<MetaUpdateField, bigint> {
+  const out = new Map<MetaUpdateField, bigint>();
+  for (const item of items) {
+    const kv = item.split(':');
+    if (kv.length !== 2) throw new CliError(`invalid key-value pair: ${item}`);
+    const [k, v] = kv as [string, string];
+    if (!(META_UPDATE_FIELDS as readonly string[]).includes(k)) throw new CliError(`field ${goQuoteString(k)} isn't allowed to be updated`);
+    if (!/^[0-9]+$/.test(v) || BigInt(v) > 0xffffffffffffffffn) throw new CliError(`invalid value ${goQuoteString(v)} for field ${goQuoteString(k)}`);
+    out.set(k as MetaUpdateField, BigInt(v));
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Entry point
 
@@ -1151,8 +1566,10 @@ function run(ctx: Ctx, argv: string[]): void {
       return cmdPages(ctx, args);
     case 'stats':
       return cmdStats(ctx, args);
+    case 'salvage':
+      return cmdSalvage(ctx, args);
     case 'surgery':
-      throw new CliError('surgery: not supported by tsbolt');
+      return cmdSurgery(ctx, args);
     default:
       throw new CliError(ERR_UNKNOWN_COMMAND);
   }
