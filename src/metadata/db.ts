@@ -207,7 +207,11 @@ export class MetadataDB {
   }
 }
 
-/** Opens a containerd meta.db. Read-only unless `readOnly: false`. */
+/**
+ * Opens a containerd meta.db. Read-only unless `readOnly: false`; a read-write open (creating a missing file)
+ * first runs containerd 1.6's Init (migrations.ts): v1/version = 3 on a new file, migrations on an older one,
+ * nothing written when the file is at 3 or newer.
+ */
 export function openMetadata(path: string, options: OpenMetadataOptions = {}): MetadataDB {
   const readOnly = options.readOnly ?? true;
   // Read-only opens never wait for containerd's lock: lock-free snapshot when it is held.
