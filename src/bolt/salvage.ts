@@ -15,10 +15,11 @@
 //       elements lie inside the page with non-empty keys in strictly ascending order. Nested
 //       bucket values in it (BUCKET_LEAF_FLAG) are followed when their root page is readable.
 //       Where it goes:
-//         - when the lenient walk lost exactly one subtree whose key range (from the separator
-//           keys of the readable branch above it) contains all of the leaf's keys, into that
-//           subtree's bucket (keys already present there are kept, the scanned copy skipped);
-//           the root bucket only takes leaves made entirely of bucket entries;
+//         - when the lenient walk lost exactly one subtree below a readable branch page whose
+//           key range (from that branch's separator keys) contains all of the leaf's keys, into
+//           that subtree's bucket (keys already present there are kept, the scanned copy
+//           skipped); the root bucket only takes leaves made entirely of bucket entries. A lost
+//           bucket *root* page gives no key range, so its leaves are not placed this way;
 //         - otherwise into a new top-level bucket named `__salvaged__/<pageid>` (decimal id),
 //           e.g. `__salvaged__/17`.
 //       Leaf pages that are themselves the root of a nested bucket found in another scanned leaf
@@ -487,7 +488,9 @@ export function salvage(path: string, out: string, options: SalvageOptions = {})
       for (let i = 0; i <= s.page(id).overflow; i++) s.visited.add(id + i);
       const first = items[0];
       const last = items[items.length - 1];
-      const fits = first && last ? s.lost.filter((l) => (l.lo === undefined || compareKeys(first.key, l.lo) >= 0) && (l.hi === undefined || compareKeys(last.key, l.hi) < 0)) : [];
+      // Only subtrees bounded by a readable branch: a lost bucket root gives no key range, and
+      // the leaves of its nested buckets would fit it as well as its own.
+      const fits = first && last ? s.lost.filter((l) => !l.isRoot && (l.lo === undefined || compareKeys(first.key, l.lo) >= 0) && (l.hi === undefined || compareKeys(last.key, l.hi) < 0)) : [];
       const slot = fits.length === 1 ? fits[0]! : undefined;
       const rootOk = slot && (slot.path.length > 0 || items.every((it) => it.flags & BUCKET_LEAF_FLAG));
       if (slot && rootOk) {
