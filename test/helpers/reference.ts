@@ -9,27 +9,82 @@ const dir = fileURLToPath(new URL('../reference/', import.meta.url));
 const src = path.join(dir, 'ref.go');
 const bin = path.join(dir, 'bin', 'ref');
 const GOCODE = '/usr/share/gocode';
+const APT = 'apt-get install -y golang-go golang-github-coreos-bbolt-dev golang-golang-x-sys-dev';
+
+export type { Workload, WorkloadOp, WorkloadTx } from './workload.js';
+
+/** Output of `ref apply`: per transaction, per op, null or bbolt's error text; the last committed txid. */
+export interface ApplyResult {
+  results: (string | null)[][];
+  txid: number;
+}
+
+/** One entry of a dumped bucket, in key order: a key/value pair or a nested bucket. Bytes are hex. */
+export type DumpItem = { k: string; v: string } | { k: string; seq: string; bucket: DumpItem[] };
+
+/** Output of `ref dump` (u64 fields as decimal strings). */
+export interface Dump {
+  pageSize: number;
+  /** The txid of the meta the reader uses. */
+  txid: number;
+  /** From that meta: root bucket page, root bucket sequence, freelist page ("18446744073709551615" = NoFreelistSync), high-water mark. */
+  rootPgid: string;
+  rootSeq: string;
+  freelistPgid: string;
+  hwm: string;
+  /** tx.Size(): hwm * pageSize. */
+  size: number;
+  /** Every finding of tx.Check(), in the order Go reports them. */
+  check: string[];
+  /** Top-level buckets (each with its sequence), in key order. */
+  buckets: DumpItem[];
+}
+
+/** Output of `ref pages`: every page from 0 to the high-water mark, skipping overflow pages. */
+export interface PagesResult {
+  pages: { id: number; type: 'meta' | 'freelist' | 'branch' | 'leaf' | 'free' | string; count: number; overflow: number }[];
+}
+
+/** Lowercase hex of bytes, or of a string's UTF-8 bytes. */
+export function hex(x: Uint8Array | string): string {
+  return (typeof x === 'string' ? Buffer.from(x, 'utf8') : Buffer.from(x.buffer, x.byteOffset, x.byteLength)).toString('hex');
+}
 
 /** Builds the reference program when it is missing or older than its source; returns its path. */
 export function buildReference(): string {
   if (fs.existsSync(bin) && fs.statSync(bin).mtimeMs >= fs.statSync(src).mtimeMs) return bin;
+  if (spawnSync('go', ['version']).status !== 0) throw new Error(`Go is missing (needed to build test/reference/ref.go): ${APT}`);
   if (!fs.existsSync(path.join(GOCODE, 'src', 'go.etcd.io', 'bbolt'))) {
-    throw new Error('Go bbolt source missing: apt-get install golang-go golang-github-coreos-bbolt-dev golang-golang-x-sys-dev');
+    throw new Error(`Go bbolt 1.3.6 source missing under ${GOCODE}: ${APT}`);
   }
-  // GOPATH mode: a private GOPATH holding this package, then Debian's tree.
-  const gopath = path.join(dir, 'bin', 'gopath');
+  // GOPATH mode: a private GOPATH holding this package, then Debian's tree. Every file is written
+  // under a per-process name and renamed, so test files building at the same time do not collide.
+  const gopath = path.join(dir, 'bin', `gopath-${process.pid}`);
   const pkg = path.join(gopath, 'src', 'tsboltref');
   fs.mkdirSync(pkg, { recursive: true });
   fs.copyFileSync(src, path.join(pkg, 'ref.go'));
   const cache = path.join(dir, 'bin', 'gocache');
-  execFileSync('go', ['build', '-o', bin, 'tsboltref'], {
-    env: { ...process.env, GO111MODULE: 'off', GOPATH: `${gopath}:${GOCODE}`, GOCACHE: cache, GOFLAGS: '' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const tmp = `${bin}.${process.pid}.tmp`;
+  try {
+    execFileSync('go', ['build', '-o', tmp, 'tsboltref'], {
+      env: { ...process.env, GO111MODULE: 'off', GOPATH: `${gopath}:${GOCODE}`, GOCACHE: cache, GOFLAGS: '' },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    fs.renameSync(tmp, bin);
+  } finally {
+    fs.rmSync(gopath, { recursive: true, force: true });
+    fs.rmSync(tmp, { force: true });
+  }
   return bin;
 }
 
-/** Runs the reference program; stdin (an object is sent as JSON); returns its parsed JSON. */
+/**
+ * Runs the reference program with stdin (an object is sent as JSON) and returns its parsed JSON;
+ * throws when it exits non-zero (its {"error": ...} text in the message).
+ *   apply DB [--page-size N] [--no-freelist-sync] [--no-sync]  (stdin: Workload) -> ApplyResult
+ *   dump DB -> Dump;  check DB -> {check: string[]};  pages DB -> PagesResult
+ *   hold DB MS -> {locked: true} (then sleeps; spawn it instead);  tryopen DB MS [--read-only] -> {opened: true} | {error: 'timeout'}
+ */
 export function runReference(args: string[], stdin?: string | object): any {
   const input = stdin === undefined ? '' : typeof stdin === 'string' ? stdin : JSON.stringify(stdin);
   const r = spawnSync(buildReference(), args, { input, maxBuffer: 1 << 30 });

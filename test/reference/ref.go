@@ -2,7 +2,7 @@
 // (golang-github-coreos-bbolt-dev) in GOPATH mode by test/helpers/reference.ts.
 //
 //	ref apply DB [--page-size N] [--no-freelist-sync] [--no-sync]   < workload.json
-//	ref dump DB            read-only: metas, Check findings, every bucket/key/value/sequence
+//	ref dump DB            read-only: meta fields, Check findings, every bucket/key/value/sequence
 //	ref check DB           read-only: Check findings
 //	ref pages DB           read-only: every page's id, type and overflow
 //	ref hold DB MS         open read-write (LOCK_EX), print {"locked":true}, sleep MS, close
@@ -14,9 +14,11 @@
 package main
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"strconv"
 	"strings"
@@ -243,11 +245,44 @@ func checkAll(tx *bolt.Tx) []string {
 }
 
 func openRO(path string) *bolt.DB {
+	// bolt.Open creates a missing file even when read-only; a reader must not.
+	if _, err := os.Stat(path); err != nil {
+		fail(err)
+	}
 	db, err := bolt.Open(path, 0600, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
 	if err != nil {
 		fail(err)
 	}
 	return db
+}
+
+// metaFields reads the meta page that tx sees (the valid one whose txid is tx.ID()) straight
+// from the file: bbolt 1.3.6 does not export its meta. Layout at page offset 16 (host order,
+// little-endian here): magic u32, version u32, pageSize u32, flags u32, root u64, sequence u64,
+// freelist u64, pgid (high-water mark) u64, txid u64, checksum u64 = FNV-1a 64 of the 56 bytes before.
+func metaFields(path string, pageSize int, txid uint64) (root, rootSeq, freelist, hwm uint64, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, 0, 0, err
+	}
+	defer f.Close()
+	for i := 0; i < 2; i++ {
+		buf := make([]byte, 80)
+		if _, err := f.ReadAt(buf, int64(i*pageSize)); err != nil {
+			continue
+		}
+		m := buf[16:]
+		h := fnv.New64a()
+		_, _ = h.Write(m[:56])
+		sum := binary.LittleEndian.Uint64(m[56:])
+		valid := binary.LittleEndian.Uint32(m[0:]) == 0xED0CDAED && binary.LittleEndian.Uint32(m[4:]) == 2 &&
+			(sum == 0 || sum == h.Sum64()) // 1.3.6 accepts a zero checksum
+		if valid && binary.LittleEndian.Uint64(m[48:]) == txid {
+			le := binary.LittleEndian
+			return le.Uint64(m[16:]), le.Uint64(m[24:]), le.Uint64(m[32:]), le.Uint64(m[40:]), nil
+		}
+	}
+	return 0, 0, 0, 0, fmt.Errorf("no valid meta page with txid %d", txid)
 }
 
 func dump(path string) {
@@ -256,6 +291,14 @@ func dump(path string) {
 	out := map[string]interface{}{"pageSize": db.Info().PageSize}
 	err := db.View(func(tx *bolt.Tx) error {
 		out["txid"] = int(tx.ID())
+		root, rootSeq, freelist, hwm, err := metaFields(path, db.Info().PageSize, uint64(tx.ID()))
+		if err != nil {
+			return err
+		}
+		out["rootPgid"] = strconv.FormatUint(root, 10)
+		out["rootSeq"] = strconv.FormatUint(rootSeq, 10)
+		out["freelistPgid"] = strconv.FormatUint(freelist, 10)
+		out["hwm"] = strconv.FormatUint(hwm, 10)
 		out["check"] = checkAll(tx)
 		buckets := []item{}
 		_ = tx.ForEach(func(name []byte, b *bolt.Bucket) error {
@@ -285,6 +328,8 @@ func pages(path string) {
 	db := openRO(path)
 	defer db.Close()
 	_ = db.View(func(tx *bolt.Tx) error {
+		// A read-only DB has no freelist until Check loads it; tx.Page needs it for "free".
+		checkAll(tx)
 		list := []item{}
 		for id := 0; ; {
 			p, err := tx.Page(id)
