@@ -7,6 +7,9 @@
 //	ref pages DB           read-only: every page's id, type and overflow
 //	ref hold DB MS         open read-write (LOCK_EX), print {"locked":true}, sleep MS, close
 //	ref tryopen DB MS [--read-only]   {"opened":true} or {"error":"timeout"}
+//	ref fill DB BUCKET COUNT BYTES [--batch N] [apply's flags]   put COUNT values of BYTES bytes
+//	                       (keys: 8-byte big-endian index) into bucket BUCKET (hex), N puts a
+//	                       transaction (default 64); {"txid":N}. For files too big to describe in JSON.
 //
 // Everything prints one JSON document; an error prints {"error": "..."} and exits 1.
 // Workload: {"txs":[{"rollback":bool,"ops":[{"op":..., "path":[hex...], "key":hex, "value":hex,
@@ -159,8 +162,11 @@ func dropCache(cache map[string]*bolt.Bucket, path []string) {
 	}
 }
 
-func apply(path string, args []string) {
+// openOptions parses apply's flags (--page-size N, --no-freelist-sync, --no-sync); other
+// flags are returned for the caller.
+func openOptions(args []string) (*bolt.Options, []string) {
 	opts := &bolt.Options{}
+	rest := []string{}
 	for i := 0; i < len(args); i++ {
 		switch args[i] {
 		case "--page-size":
@@ -175,8 +181,16 @@ func apply(path string, args []string) {
 		case "--no-sync":
 			opts.NoSync = true
 		default:
-			fail(fmt.Errorf("unknown flag %q", args[i]))
+			rest = append(rest, args[i])
 		}
+	}
+	return opts, rest
+}
+
+func apply(path string, args []string) {
+	opts, rest := openOptions(args)
+	if len(rest) > 0 {
+		fail(fmt.Errorf("unknown flag %q", rest[0]))
 	}
 	var w workload
 	if err := json.NewDecoder(os.Stdin).Decode(&w); err != nil {
@@ -217,6 +231,60 @@ func apply(path string, args []string) {
 		fail(err)
 	}
 	emit(map[string]interface{}{"results": results, "txid": txid})
+}
+
+func fill(path string, args []string) {
+	opts, rest := openOptions(args)
+	batch := 64
+	if len(rest) >= 5 && rest[3] == "--batch" {
+		n, err := strconv.Atoi(rest[4])
+		if err != nil || n < 1 {
+			fail(fmt.Errorf("bad --batch %q", rest[4]))
+		}
+		batch, rest = n, rest[:3]
+	}
+	if len(rest) != 3 {
+		fail(fmt.Errorf("usage: ref fill DB BUCKET COUNT BYTES [--batch N] [--page-size N] [--no-freelist-sync] [--no-sync]"))
+	}
+	name := unhex(rest[0])
+	count, err1 := strconv.Atoi(rest[1])
+	size, err2 := strconv.Atoi(rest[2])
+	if err1 != nil || err2 != nil || count < 0 || size < 0 {
+		fail(fmt.Errorf("bad COUNT or BYTES"))
+	}
+	db, err := bolt.Open(path, 0600, opts)
+	if err != nil {
+		fail(err)
+	}
+	value := make([]byte, size)
+	for i := range value {
+		value[i] = byte(i)
+	}
+	for i := 0; i < count; i += batch {
+		err := db.Update(func(tx *bolt.Tx) error {
+			b, err := tx.CreateBucketIfNotExists(name)
+			if err != nil {
+				return err
+			}
+			for j := i; j < i+batch && j < count; j++ {
+				key := make([]byte, 8)
+				binary.BigEndian.PutUint64(key, uint64(j))
+				if err := b.Put(key, value); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			fail(err)
+		}
+	}
+	var txid int
+	_ = db.View(func(tx *bolt.Tx) error { txid = int(tx.ID()); return nil })
+	if err := db.Close(); err != nil {
+		fail(err)
+	}
+	emit(map[string]interface{}{"txid": txid})
 }
 
 type item map[string]interface{}
@@ -397,6 +465,8 @@ func main() {
 		hold(path, rest[0])
 	case "tryopen":
 		tryopen(path, rest[0], rest[1:])
+	case "fill":
+		fill(path, rest)
 	default:
 		fail(fmt.Errorf("unknown command %q", cmd))
 	}
