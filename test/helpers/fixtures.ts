@@ -19,7 +19,7 @@ export interface BigFreelistFixture {
  * Go fills bucket "big" with values of 64 pages each until about 70,000 pages are in use, deletes
  * the bucket, then creates bucket "keep" with key "k" = "v" in a last transaction (so the freed
  * pages are free, not pending, in the final freelist). NoSync: the bytes are the same, only faster.
- * Takes about 1.5 s and 300 MB of disk at 4 KiB pages, 0.4 s and 75 MB at 1 KiB pages
+ * Takes about 1-1.5 s and 290 MB of disk at 4 KiB pages, 0.4 s and 75 MB at 1 KiB pages
  * (1 KiB is a size bbolt 1.3.7 probes for; 4 KiB is what real files use).
  */
 export function makeBigFreelistFixture(dir: string, opts: { pageSize?: 1024 | 4096 } = {}): BigFreelistFixture {
