@@ -4,7 +4,7 @@
 //	ref apply DB [--page-size N] [--no-freelist-sync] [--no-sync]   < workload.json
 //	ref dump DB            read-only: meta fields, Check findings, every bucket/key/value/sequence
 //	ref check DB           read-only: Check findings
-//	ref pages DB           read-only: every page's id, type and overflow
+//	ref pages DB           read-only: every page's id, type, count and overflow (0 for free pages)
 //	ref hold DB MS         open read-write (LOCK_EX), print {"locked":true}, sleep MS, close
 //	ref tryopen DB MS [--read-only]   {"opened":true} or {"error":"timeout"}
 //	ref fill DB BUCKET COUNT BYTES [--batch N] [apply's flags]   put COUNT values of BYTES bytes
@@ -406,6 +406,13 @@ func pages(path string) {
 			}
 			if p == nil {
 				break
+			}
+			// A free page's header is stale (often the middle of an old overflow run): like the
+			// bbolt CLI, report count and overflow 0 for it and step one page.
+			if p.Type == "free" {
+				list = append(list, item{"id": p.ID, "type": p.Type, "count": 0, "overflow": 0})
+				id++
+				continue
 			}
 			list = append(list, item{"id": p.ID, "type": p.Type, "count": p.Count, "overflow": p.OverflowCount})
 			id += 1 + p.OverflowCount
