@@ -155,7 +155,7 @@ test('Surgery_metaUpdate_changesExactlyTheNamedFields', () => {
 test('Surgery_validateMetaPages_reportsAChecksumError', () => {
   const { file } = build();
   const b = fs.readFileSync(file);
-  b[PS + 16 + 48] ^= 1;
+  b[PS + 16 + 48]! ^= 1;
   fs.writeFileSync(file, b);
   assert.deepEqual(validateMetaPages(file).map((v) => v.error?.message), [undefined, 'checksum error']);
 });

@@ -148,7 +148,7 @@ test('tsbolt_surgery_meta_validate_update', async () => {
   assert.equal((await run('surgery', 'meta', 'validate', out)).out, 'The meta page 0 is valid!\nThe meta page 1 is valid!\n');
   const bad = await run('surgery', 'meta', 'update', file, '--output', path.join(dir, 'n'), '--fields', 'magic:1');
   assert.match(bad.err, /^Error: field "magic" isn't allowed to be updated\n/);
-  b[PS + 16 + 48] ^= 1;
+  b[PS + 16 + 48]! ^= 1;
   fs.writeFileSync(out, b);
   assert.equal((await run('surgery', 'meta', 'validate', out)).out, "The meta page 0 is valid!\nWARNING: The meta page 1 isn't valid: checksum error!\n");
   const unk = await run('surgery', 'bogus');
