@@ -9,3 +9,31 @@ export { type Meta, MAGIC, VERSION, readMeta, validateMeta, fnv64a } from './met
 export { Freelist, readFreelistIds, type FreelistType } from './freelist.js';
 export { DataMap, type FileIO, NodeFile } from './file.js';
 export { readSnapshot, newestValidTxid, type Snapshot } from './snapshot.js';
+export { compact } from './compact.js';
+export {
+  salvage,
+  salvageSummary,
+  SalvageError,
+  SALVAGED_BUCKET_PREFIX,
+  type SalvageOptions,
+  type SalvageReport,
+  type SalvageSource,
+  type UnreadablePage,
+  type ReportPath,
+} from './salvage.js';
+export {
+  SurgeryError,
+  ErrSurgeryFreelistAlreadyExist,
+  copyPage,
+  revertMetaPage,
+  clearPage,
+  clearPageElements,
+  clearFreelist,
+  rebuildFreelist,
+  checkFreelistRebuild,
+  validateMetaPages,
+  updateMeta,
+  META_UPDATE_FIELDS,
+  type MetaUpdateField,
+  type MetaValidation,
+} from './surgery.js';
