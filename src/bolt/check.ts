@@ -26,13 +26,14 @@ function errText(e: unknown): string {
  * The free and pending ids as the transaction's snapshot recorded them. A write
  * transaction uses the database's live freelist (as bbolt does); a read transaction uses
  * the freelist page of its own meta (or a scan), so a reader that began before later
- * commits is checked against its own snapshot, not against pages freed since.
+ * commits is checked against its own snapshot, not against pages freed since, nor against
+ * what a write transaction still in progress has freed or allocated. (bbolt checks a read
+ * transaction against the live freelist, so a Check that runs while a writer has deleted a
+ * bucket reports "reachable freed" for pages the reader can still see; we do not.)
  */
 function snapshotFreeIds(tx: Tx): number[] {
   const db = tx.db;
   if (tx.writable) return db.loadFreelist().copyall();
-  const newest = db.meta();
-  if (newest.txid === tx.meta.txid && newest.freelist === tx.meta.freelist) return db.loadFreelist().copyall();
   if (tx.meta.freelist !== undefined) return readFreelistIds(tx.page(tx.meta.freelist));
   const reachable = reachablePages(tx);
   const ids: number[] = [];
