@@ -379,7 +379,11 @@ export class Bucket {
 
   /** Rebalances nodes that lost keys, then child buckets. */
   rebalance(): void {
-    for (const n of [...this.nodes.values()]) n.rebalance();
+    // Go ranges over the nodes map while rebalance deletes merged siblings from it, and a
+    // deleted entry is never visited afterwards. Iterate a copy in insertion order (Go's order
+    // is random; see README) but skip nodes a merge has already removed: rebalancing one of
+    // those would merge its keys into a sibling a second time.
+    for (const n of [...this.nodes.values()]) if (this.nodes.get(n.pgid) === n) n.rebalance();
     for (const child of this.buckets.values()) child.rebalance();
   }
 

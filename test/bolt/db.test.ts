@@ -109,6 +109,29 @@ test('Tx_checkOfReader_ignoresWhatAWriterInProgressFreedOrAllocated', () => {
   db.close();
 });
 
+test('Bucket_rebalance_mergedSiblingIsNotMergedTwice', () => {
+  // Found by the pager property test: two neighbouring leaves left under 25% by one delete
+  // range; the second, once merged into the first, must not be rebalanced again.
+  const { db } = fresh();
+  db.update((tx) => {
+    const a = tx.createBucket('a');
+    a.createBucket('b');
+    for (let i = 88; i < 180; i++) a.put(te.encode(`key${i}`), te.encode('x'.repeat(44)));
+  });
+  db.update((tx) => {
+    for (let i = 61; i < 145; i++) tx.bucket('a')!.delete(te.encode(`key${i}`));
+  });
+  assert.deepEqual(db.view((t) => t.check()), []);
+  const keys = db.view((t) => {
+    const out: string[] = [];
+    t.bucket('a')!.forEach((k) => void out.push(Buffer.from(k).toString()));
+    return out;
+  });
+  const want = ['b', ...Array.from({ length: 35 }, (_, i) => `key${145 + i}`)]; // key88..key99 fall in the deleted range
+  assert.deepEqual(keys, want);
+  db.close();
+});
+
 test('Tx_managedTxCannotCommitOrRollback', () => {
   const { db } = fresh();
   assert.throws(() => db.update((tx) => tx.commit()), ErrManagedTx);
