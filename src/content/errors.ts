@@ -111,12 +111,12 @@ export class ContentUnsafePathError extends ContentError {
   }
 }
 
-/** A filter string that does not parse (containerd's filter syntax). */
+/** A filter string that does not parse (containerd's filter syntax); the message is containerd's text. */
 export class InvalidFilterError extends ContentError {
   static override readonly code = 'ERR_INVALID_FILTER';
   readonly filter: string;
-  constructor(filter: string, detail: string) {
-    super(`invalid filter ${JSON.stringify(filter)}: ${detail}`);
+  constructor(message: string, filter: string) {
+    super(message);
     this.filter = filter;
   }
 }

@@ -1,151 +1,319 @@
-// containerd's filter syntax (github.com/containerd/containerd/filters), the part the content
-// store uses. A filter is selectors joined by ',' (all must match); several filters passed
-// together match when any one does.
+// containerd's filter syntax (filters/parser.go), as ctr passes listing arguments:
 //
-//   filter    := selector (',' selector)*
-//   selector  := fieldpath [op value]        op: '==' | '!=' | '~=' (regular expression)
-//   fieldpath := field ('.' field)*          field: [A-Za-z0-9_]+ or a quoted string
-//   value     := quoted string | run of characters other than ',' and quotes
+//   filter     := selector (',' selector)*          all selectors must match
+//   selector   := fieldpath [operator value]         no operator: the field must be present
+//   fieldpath  := field ('.' field)*
+//   field      := [A-Za-z0-9_]+ | "quoted"
+//   operator   := '==' | '!=' | '~='                 ~= is an unanchored regular expression
+//   value      := unquoted run (no ',' or space) | "quoted" | /quoted/ or |quoted| (~= only)
 //
-// A bare fieldpath matches when the field is present. Quoted strings use "..." or '...' with
-// backslash escapes, or /.../ for a value taken literally (handy for regular expressions).
+// Several filter arguments are alternatives: parseFilters(a, b) matches when a or b does.
+// The one implementation in the package: the content store filters blobs and ingests with it,
+// and src/metadata re-exports it for images, containers, leases and content records.
+// Syntax errors are InvalidFilterError with containerd's own message text.
 
 import { InvalidFilterError } from './errors.js';
 
-/** Looks a field path up in an object; returns undefined when the field is absent. */
-export type Adaptor = (fieldpath: string[]) => string | undefined;
+/** Looks a field path up on an object: [value, present]. */
+export type Adaptor = (fieldpath: string[]) => [string, boolean];
 
-type Op = '==' | '!=' | '~=' | 'present';
-interface Selector {
-  fieldpath: string[];
-  op: Op;
-  value: string;
-  re?: RegExp;
-}
 export interface Filter {
   match(adaptor: Adaptor): boolean;
 }
 
-const MAX_FILTER_LENGTH = 4096;
+const ALWAYS: Filter = { match: () => true };
+
+type Op = 'present' | '==' | '!=' | '~=';
+
+interface Selector {
+  fieldpath: string[];
+  op: Op;
+  value: string;
+  re?: RegExp | null;
+}
+
+const EOF = -1;
+const ILLEGAL = -2;
+type Tok = 'eof' | 'illegal' | 'quoted' | 'separator' | 'operator' | 'value' | 'field' | 'char';
+
+function isFieldRune(c: string): boolean {
+  return /^[A-Za-z0-9_]$/.test(c);
+}
+function isSpace(c: string): boolean {
+  return /^\s$/u.test(c);
+}
+function isValueRune(c: string): boolean {
+  return c !== ',' && !isSpace(c) && /^[\p{L}\p{N}\p{P}\p{S}\p{M} ]$/u.test(c);
+}
 
 class Scanner {
-  i = 0;
-  constructor(readonly src: string) {}
-  eof(): boolean {
-    return this.i >= this.src.length;
+  private readonly chars: string[];
+  /** Start of the last rune read, and the next rune (indexes into chars). */
+  pos = 0;
+  ppos = 0;
+  value = false;
+  err = '';
+  constructor(readonly input: string) {
+    this.chars = Array.from(input);
   }
-  peek(n = 0): string {
-    return this.src[this.i + n] ?? '';
+  /** Byte offset of a rune index, for error messages. */
+  offset(i: number): number {
+    return this.chars.slice(0, i).join('').length;
   }
-  fail(detail: string): never {
-    throw new InvalidFilterError(this.src, `${detail} at offset ${this.i}`);
+  text(from: number, to: number): string {
+    return this.chars.slice(from, to).join('');
   }
-  skipSpace(): void {
-    while (/\s/.test(this.peek())) this.i++;
+  next(): string | typeof EOF | typeof ILLEGAL {
+    if (this.ppos >= this.chars.length) {
+      this.pos = this.ppos;
+      return EOF;
+    }
+    this.pos = this.ppos;
+    const c = this.chars[this.ppos++]!;
+    if (c === '\0') {
+      this.error('unexpected null');
+      return ILLEGAL;
+    }
+    return c;
   }
-  quoted(): string {
-    const q = this.peek();
-    this.i++;
-    let out = '';
-    while (!this.eof()) {
-      const c = this.peek();
-      this.i++;
-      if (c === q) return out;
-      if (c === '\\' && q !== '/') {
-        const e = this.peek();
-        this.i++;
-        out += e === 'n' ? '\n' : e === 't' ? '\t' : e === 'r' ? '\r' : e;
+  peek(): string | typeof EOF | typeof ILLEGAL {
+    const [p, pp] = [this.pos, this.ppos];
+    const c = this.next();
+    this.pos = p;
+    this.ppos = pp;
+    return c;
+  }
+  error(msg: string): void {
+    if (this.err === '') this.err = msg;
+  }
+  scan(): [number, Tok, string] {
+    let ch = this.next();
+    let pos = this.pos;
+    for (;;) {
+      if (ch === EOF) return [pos, 'eof', ''];
+      if (ch === ILLEGAL) return [pos, 'illegal', ''];
+      if (ch === '/' || ch === '|' || ch === '"') {
+        if (!this.scanQuoted(ch)) return [pos, 'illegal', this.text(pos, this.ppos)];
+        return [pos, 'quoted', this.text(pos, this.ppos)];
+      }
+      if (ch === ',' || ch === '.') {
+        this.value = false;
+        return [pos, 'separator', ch];
+      }
+      if (ch === '=' || ch === '!' || ch === '~') {
+        while (['=', '!', '~'].includes(this.peek() as string)) this.next();
+        this.value = true;
+        return [pos, 'operator', this.text(pos, this.ppos)];
+      }
+      if (isSpace(ch)) {
+        ch = this.next();
+        pos = this.pos;
         continue;
       }
-      if (c === '\\' && q === '/' && this.peek() === '/') {
-        this.i++;
-        out += '/';
-        continue;
+      if (this.value) {
+        while (typeof this.peek() === 'string' && isValueRune(this.peek() as string)) this.next();
+        this.value = false;
+        return [pos, 'value', this.text(pos, this.ppos)];
       }
+      if (isFieldRune(ch)) {
+        while (typeof this.peek() === 'string' && isFieldRune(this.peek() as string)) this.next();
+        return [pos, 'field', this.text(pos, this.ppos)];
+      }
+      return [pos, 'char', ch];
+    }
+  }
+  private scanQuoted(quote: string): boolean {
+    let illegal = false;
+    let ch = this.next();
+    while (ch !== quote) {
+      if (ch === '\n' || ch === EOF || ch === ILLEGAL) {
+        this.error('quoted literal not terminated');
+        return false;
+      }
+      if (ch === '\\') {
+        const [c, legal] = this.scanEscape(quote);
+        ch = c as string | typeof EOF | typeof ILLEGAL;
+        if (!legal) illegal = true;
+      } else ch = this.next();
+    }
+    return !illegal;
+  }
+  private scanEscape(quote: string): [string | number, boolean] {
+    const ch = this.next();
+    if (typeof ch === 'string' && ('abfnrtv\\'.includes(ch) || ch === quote)) return [this.next(), true];
+    const digits = (first: string | number, base: number, n: number): [string | number, boolean] => {
+      let c = first;
+      while (n > 0 && typeof c === 'string' && parseInt(c, base) >= 0 && /^[0-9a-fA-F]$/.test(c) && parseInt(c, 16) < base) {
+        c = this.next();
+        n--;
+      }
+      if (n > 0) {
+        this.error('illegal numeric escape sequence');
+        return [c, false];
+      }
+      return [c, true];
+    };
+    if (typeof ch === 'string' && /^[0-7]$/.test(ch)) return digits(ch, 8, 3);
+    if (ch === 'x') return digits(this.next(), 16, 2);
+    if (ch === 'u') return digits(this.next(), 16, 4);
+    if (ch === 'U') return digits(this.next(), 16, 8);
+    this.error('illegal escape sequence');
+    return [ch, false];
+  }
+}
+
+const SIMPLE_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' };
+
+/** Go-style unquoting with the filter quotes (", / and |). */
+function unquote(s: string): string {
+  const quote = s[0]!;
+  if (s.length < 2 || s[s.length - 1] !== quote) throw new Error('invalid syntax');
+  const body = s.slice(1, -1);
+  let out = '';
+  for (let i = 0; i < body.length; ) {
+    const c = body[i]!;
+    if (c === quote) throw new Error('invalid syntax');
+    if (c !== '\\') {
       out += c;
+      i++;
+      continue;
     }
-    return this.fail('unterminated quoted string');
+    const e = body[i + 1];
+    if (e === undefined) throw new Error('invalid syntax');
+    if (e in SIMPLE_ESCAPES) {
+      out += SIMPLE_ESCAPES[e];
+      i += 2;
+    } else if (e === quote) {
+      out += quote;
+      i += 2;
+    } else if (e === 'x' || e === 'u' || e === 'U') {
+      const n = e === 'x' ? 2 : e === 'u' ? 4 : 8;
+      const hex = body.slice(i + 2, i + 2 + n);
+      if (!new RegExp(`^[0-9a-fA-F]{${n}}$`).test(hex)) throw new Error('invalid syntax');
+      out += String.fromCodePoint(parseInt(hex, 16));
+      i += 2 + n;
+    } else if (/[0-7]/.test(e)) {
+      const oct = body.slice(i + 1, i + 4);
+      if (!/^[0-7]{3}$/.test(oct) || parseInt(oct, 8) > 255) throw new Error('invalid syntax');
+      out += String.fromCharCode(parseInt(oct, 8));
+      i += 4;
+    } else throw new Error('invalid syntax');
   }
-  field(): string {
-    const c = this.peek();
-    if (c === '"' || c === "'") return this.quoted();
-    const start = this.i;
-    while (/[A-Za-z0-9_]/.test(this.peek())) this.i++;
-    if (this.i === start) this.fail('expected a field name');
-    return this.src.slice(start, this.i);
+  return out;
+}
+
+class Parser {
+  private readonly s: Scanner;
+  constructor(private readonly input: string) {
+    this.s = new Scanner(input);
   }
-  value(): string {
-    const c = this.peek();
-    if (c === '"' || c === "'" || c === '/') return this.quoted();
-    const start = this.i;
-    while (!this.eof() && this.peek() !== ',' && this.peek() !== '"' && this.peek() !== "'") this.i++;
-    return this.src.slice(start, this.i).trim();
+  private err(pos: number, msg: string): InvalidFilterError {
+    const off = this.s.offset(pos);
+    const enc = Buffer.from(this.input);
+    let where: string;
+    if (off < enc.length) {
+      where = `[${enc.subarray(0, off).toString()} >|${enc.subarray(off, off + 1).toString('latin1')}|< ${enc.subarray(off + 1).toString()}]`;
+    } else where = `[${this.input}]`;
+    return new InvalidFilterError(`filters: parse error: ${where}: ${msg}: invalid argument`, this.input);
+  }
+  parse(): Selector[] {
+    const ss = [this.selector()];
+    for (;;) {
+      const t = this.s.peek();
+      if (t === ',') {
+        this.s.scan();
+        ss.push(this.selector());
+      } else if (t === EOF) return ss;
+      else throw this.err(this.s.ppos, `unexpected input: ${typeof t === 'string' ? t : ''}`);
+    }
+  }
+  private selector(): Selector {
+    const fieldpath = this.fieldpath();
+    const t = this.s.peek();
+    if (t === ',' || t === '.' || t === EOF) return { fieldpath, op: 'present', value: '' };
+    const op = this.operator();
+    const value = this.value(op === '~=');
+    return { fieldpath, op, value };
+  }
+  private fieldpath(): string[] {
+    const fs = [this.field()];
+    while (this.s.peek() === '.') {
+      this.s.scan();
+      fs.push(this.field());
+    }
+    return fs;
+  }
+  private field(): string {
+    const [pos, tok, text] = this.s.scan();
+    if (tok === 'field') return text;
+    if (tok === 'quoted') return this.unquote(pos, text, false);
+    if (tok === 'illegal') throw this.err(pos, this.s.err);
+    throw this.err(pos, 'expected field or quoted');
+  }
+  private operator(): Op {
+    const [pos, tok, text] = this.s.scan();
+    if (tok === 'operator') {
+      if (text === '==' || text === '!=' || text === '~=') return text;
+      throw this.err(pos, `unsupported operator ${JSON.stringify(text)}`);
+    }
+    if (tok === 'illegal') throw this.err(pos, this.s.err);
+    throw this.err(pos, 'expected an operator ("=="|"!="|"~=")');
+  }
+  private value(allowAlt: boolean): string {
+    const [pos, tok, text] = this.s.scan();
+    if (tok === 'value' || tok === 'field') return text;
+    if (tok === 'quoted') return this.unquote(pos, text, allowAlt);
+    if (tok === 'illegal') throw this.err(pos, this.s.err);
+    throw this.err(pos, 'expected value or quoted');
+  }
+  private unquote(pos: number, text: string, allowAlt: boolean): string {
+    if (!allowAlt && text[0] !== '"') throw this.err(pos, 'invalid quote encountered');
+    try {
+      return unquote(text);
+    } catch (e) {
+      throw this.err(pos, `unquoting failed: ${(e as Error).message}`);
+    }
   }
 }
 
-function parseSelector(s: Scanner): Selector {
-  s.skipSpace();
-  const fieldpath = [s.field()];
-  while (s.peek() === '.') {
-    s.i++;
-    fieldpath.push(s.field());
-  }
-  s.skipSpace();
-  const two = s.peek() + s.peek(1);
-  if (two === '==' || two === '!=' || two === '~=') {
-    s.i += 2;
-    s.skipSpace();
-    const value = s.value();
-    s.skipSpace();
-    const sel: Selector = { fieldpath, op: two, value };
-    if (two === '~=') {
-      try {
-        sel.re = new RegExp(value);
-      } catch (e) {
-        s.fail(`bad regular expression ${JSON.stringify(value)}: ${(e as Error).message}`);
-      }
-    }
-    return sel;
-  }
-  return { fieldpath, op: 'present', value: '' };
-}
-
-/** Parses one filter string (selectors joined by ','). Throws InvalidFilterError. */
-export function parseFilter(src: string): Filter {
-  if (typeof src !== 'string') throw new InvalidFilterError(String(src), 'not a string');
-  if (src.length > MAX_FILTER_LENGTH) throw new InvalidFilterError(src.slice(0, 200), `longer than ${MAX_FILTER_LENGTH} characters`);
-  const s = new Scanner(src);
-  const selectors: Selector[] = [];
-  s.skipSpace();
-  if (s.eof()) s.fail('empty filter');
-  for (;;) {
-    selectors.push(parseSelector(s));
-    s.skipSpace();
-    if (s.eof()) break;
-    if (s.peek() !== ',') s.fail(`unexpected ${JSON.stringify(s.peek())}`);
-    s.i++;
-  }
-  return {
-    match(adaptor) {
-      return selectors.every((sel) => {
-        const v = adaptor(sel.fieldpath);
-        switch (sel.op) {
-          case 'present':
-            return v !== undefined;
-          case '==':
-            return v === sel.value;
-          case '!=':
-            return v !== sel.value;
-          case '~=':
-            return v !== undefined && sel.re!.test(v);
+function matchSelector(m: Selector, adaptor: Adaptor): boolean {
+  const [value, present] = adaptor(m.fieldpath);
+  switch (m.op) {
+    case 'present':
+      return present;
+    case '==':
+      return present && value === m.value;
+    case '!=':
+      return value !== m.value;
+    case '~=':
+      if (m.re === undefined) {
+        try {
+          m.re = new RegExp(m.value, 'u');
+        } catch {
+          m.re = null; // containerd logs and matches nothing
         }
-      });
-    },
-  };
+      }
+      return m.re !== null && m.re.test(value);
+  }
 }
 
-/** Parses several filters; the result matches when any matches (or always, given none). */
-export function parseFilters(filters: readonly string[]): Filter {
-  const parsed = filters.map(parseFilter);
-  return { match: (a) => parsed.length === 0 || parsed.some((f) => f.match(a)) };
+/** Parses one filter expression ("" matches everything). */
+export function parseFilter(expr: string): Filter {
+  if (expr === '') return ALWAYS;
+  const sels = new Parser(expr).parse();
+  return { match: (a) => sels.every((s) => matchSelector(s, a)) };
+}
+
+/** filters.ParseAll: any of the expressions; none given matches everything. */
+export function parseFilters(...exprs: string[]): Filter {
+  if (exprs.length === 0) return ALWAYS;
+  const fs = exprs.map(parseFilter);
+  return { match: (a) => fs.some((f) => f.match(a)) };
+}
+
+/** The adaptors' map lookup: labels.<key...> joined with '.'. */
+export function checkMap(fieldpath: string[], m: Record<string, string> | undefined): [string, boolean] {
+  if (!m || Object.keys(m).length === 0) return ['', false];
+  const k = fieldpath.join('.');
+  return Object.prototype.hasOwnProperty.call(m, k) ? [m[k]!, true] : ['', false];
 }

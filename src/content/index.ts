@@ -7,8 +7,8 @@ export type { Status } from './ingest.js';
 export { MAX_REF_LENGTH, validateRef, ingestKey } from './ingest.js';
 export { ALGORITHMS, CANONICAL, Digester, digestOf, isDigest, parseDigest, validateDigest } from './digest.js';
 export type { Algorithm, ParsedDigest } from './digest.js';
-export { parseFilter, parseFilters } from './filters.js';
-export type { Filter } from './filters.js';
+export { parseFilter, parseFilters, checkMap } from './filters.js';
+export type { Filter, Adaptor } from './filters.js';
 export { ingest, progressBar } from './helpers.js';
 export type { IngestOptions, IngestResult, ProgressBarOptions } from './helpers.js';
 export {

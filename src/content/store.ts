@@ -14,7 +14,7 @@ import { Readable } from 'node:stream';
 import type { FileHandle } from 'node:fs/promises';
 import { parseDigest, isAlgorithm, type ParsedDigest } from './digest.js';
 import { ContentInvalidArgumentError, ContentNotFoundError, ContentPreconditionError, ContentUnsafePathError } from './errors.js';
-import { parseFilters, type Adaptor } from './filters.js';
+import { checkMap, parseFilters, type Adaptor } from './filters.js';
 import { ingestKey, readStatus, validateRef, type Status } from './ingest.js';
 import { abortActive, activeWriter, openWriter, type ContentWriter, type WriterHost, type WriterOptions } from './writer.js';
 
@@ -91,19 +91,19 @@ function infoAdaptor(info: Info): Adaptor {
   return (fp) => {
     switch (fp[0]) {
       case 'digest':
-        return fp.length === 1 ? info.digest : undefined;
+        return fp.length === 1 ? [info.digest, true] : ['', false];
       case 'size':
-        return fp.length === 1 ? String(info.size) : undefined;
+        return fp.length === 1 ? [String(info.size), true] : ['', false];
       case 'labels':
-        return fp.length > 1 ? info.labels[fp.slice(1).join('.')] : undefined;
+        return checkMap(fp.slice(1), info.labels);
       default:
-        return undefined;
+        return ['', false];
     }
   };
 }
 
 function statusAdaptor(st: Status): Adaptor {
-  return (fp) => (fp[0] === 'ref' && fp.length === 1 ? st.ref : undefined);
+  return (fp) => (fp[0] === 'ref' && fp.length === 1 ? [st.ref, true] : ['', false]);
 }
 
 export class ContentStore implements WriterHost {
@@ -268,7 +268,7 @@ export class ContentStore implements WriterHost {
    * not valid digests and anything that is not a regular file (symlinks included) are skipped.
    */
   async walk(fn: WalkFn, ...filters: string[]): Promise<void> {
-    const filter = parseFilters(filters);
+    const filter = parseFilters(...filters);
     const blobs = path.join(this.root, 'blobs');
     let algs: string[];
     try {
@@ -381,7 +381,7 @@ export class ContentStore implements WriterHost {
 
   /** The statuses of all ingests whose ref matches any filter (field: ref). Entries vanishing meanwhile are skipped. */
   async listStatuses(...filters: string[]): Promise<Status[]> {
-    const filter = parseFilters(filters);
+    const filter = parseFilters(...filters);
     const root = path.join(this.root, 'ingest');
     let names: string[];
     try {

@@ -18,6 +18,10 @@ import {
 } from './buckets.js';
 import { decodeVarint, type GoTime } from './encoding.js';
 import { checkMap, type Adaptor } from './filters.js';
+import { isDigest } from '../content/digest.js';
+
+/** go-digest's Parse (the content store's validation). */
+export { isDigest };
 
 export interface ContentInfo {
   digest: string;
@@ -34,17 +38,6 @@ export interface Ingest {
   backendRef: string;
   expireAt?: GoTime;
   expected?: string;
-}
-
-const DIGEST_HEX: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
-
-/** go-digest's Parse: algorithm:hex with a known algorithm and exact lowercase hex length. */
-export function isDigest(s: string): boolean {
-  const i = s.indexOf(':');
-  if (i <= 0) return false;
-  const n = DIGEST_HEX[s.slice(0, i)];
-  const hex = s.slice(i + 1);
-  return n !== undefined && hex.length === n && /^[0-9a-f]+$/.test(hex);
 }
 
 /** Blobs of a namespace in digest order; keys that are not digests are skipped, as containerd does. */

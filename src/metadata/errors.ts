@@ -59,14 +59,6 @@ export class ErrCorruptValue extends MetadataError {
   }
 }
 
-/** A filter expression does not parse (filters.ParseAll). */
-export class ErrFilterSyntax extends MetadataError {
-  static readonly code = 'ERR_FILTER_SYNTAX';
-  constructor(message: string) {
-    super(ErrFilterSyntax.code, message);
-  }
-}
-
 /** The operation or resource type is not supported (errdefs.ErrNotImplemented), e.g. a 2.x lease resource type. */
 export class ErrNotImplemented extends MetadataError {
   static readonly code = 'ERR_NOT_IMPLEMENTED';
@@ -74,3 +66,6 @@ export class ErrNotImplemented extends MetadataError {
     super(ErrNotImplemented.code, message, options);
   }
 }
+
+/** A filter expression does not parse (filters.ParseAll): the content store's InvalidFilterError, code ERR_INVALID_FILTER. */
+export { InvalidFilterError as ErrFilterSyntax } from '../content/errors.js';

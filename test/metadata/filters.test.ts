@@ -27,6 +27,6 @@ test('parseFilters_selectors_matchAsContainerd', () => {
 
 test('parseFilters_badSyntax_throwsErrFilterSyntax', () => {
   for (const bad of ['name==', 'name=>x', 'name==/x/', '"unterminated']) {
-    assert.throws(() => parseFilters(bad), (e: unknown) => e instanceof ErrFilterSyntax && e.code === 'ERR_FILTER_SYNTAX', bad);
+    assert.throws(() => parseFilters(bad), (e: unknown) => e instanceof ErrFilterSyntax && e.code === 'ERR_INVALID_FILTER', bad);
   }
 });
