@@ -1,6 +1,7 @@
 // tsctr: prints what ctr 1.6 prints for the read-only listing commands, reading a containerd root
 // directory directly (meta.db, the snapshotters' metadata.db, the content store) with no daemon.
-// Nothing under the root is written: every database is opened read-only.
+// Listings write nothing under the root: every database is opened read-only. Write commands
+// (content ingest) open meta.db read-write with a short lock timeout and refuse while containerd runs.
 
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -28,10 +29,13 @@ import { imagePlatforms, imageSize } from '../metadata/imagewalk.js';
 import { defaultPlatform, onlyPlatform } from '../metadata/platforms.js';
 import { humanDuration, humanSize, progressBytes } from './format/units.js';
 import { TabWriter } from './format/tabwriter.js';
+import { contentIngest } from './ctr/content-ingest.js';
 
 export interface IO {
   stdout: { write(s: string): unknown };
-  stderr: { write(s: string): unknown };
+  stderr: { write(s: string): unknown; isTTY?: boolean };
+  /** What write commands read (content ingest); process.stdin when absent. */
+  stdin?: NodeJS.ReadableStream | AsyncIterable<Uint8Array>;
 }
 
 const META_DB = join('io.containerd.metadata.v1.bolt', 'meta.db');
@@ -461,13 +465,31 @@ commands:
   containers info [--spec] ID
   content ls [-q] [FILTER...]
   content active [REGEXP]
+  content ingest [--expected-size N] [--expected-digest D] REF   (writes: the blob from stdin)
   snapshots [--snapshotter NAME] ls|info KEY|tree
   leases ls [-q] [FILTER...]
   overview
 listings accept --json
 `;
 
-function dispatch(ctx: Ctx, cmd: string, sub: string | undefined, rest: string[]): number {
+/** content ingest [--expected-size N] [--expected-digest D] REF: the blob from stdin (a write command). */
+async function contentIngestCmd(ctx: Ctx, argv: string[]): Promise<number> {
+  const a = parseSub(argv, ['expected-size', 'expected-digest']);
+  const size = a.flags.get('expected-size');
+  if (size !== undefined && !/^\d+$/.test(size)) throw new UsageError(`invalid value ${JSON.stringify(size)} for flag -expected-size: parse error`);
+  await contentIngest({
+    root: ctx.root,
+    namespace: ctx.namespace,
+    ref: a.args[0] ?? '',
+    ...(size !== undefined ? { expectedSize: Number(size) } : {}),
+    ...(a.flags.has('expected-digest') ? { expectedDigest: a.flags.get('expected-digest')! } : {}),
+    stdin: (ctx.io.stdin ?? process.stdin) as AsyncIterable<Uint8Array>,
+    stderr: ctx.io.stderr,
+  });
+  return 0; // ctr prints nothing on success
+}
+
+function dispatch(ctx: Ctx, cmd: string, sub: string | undefined, rest: string[]): number | Promise<number> {
   const now = Date.now();
   const isLs = sub === 'ls' || sub === 'list';
   switch (cmd) {
@@ -490,6 +512,7 @@ function dispatch(ctx: Ctx, cmd: string, sub: string | undefined, rest: string[]
     case 'content':
       if (isLs) return contentLs(ctx, rest, now);
       if (sub === 'active') return contentActive(ctx, rest, now);
+      if (sub === 'ingest') return contentIngestCmd(ctx, rest);
       break;
     case 'snapshots':
     case 'snapshot':
@@ -532,7 +555,7 @@ export async function main(argv: string[], io: IO = { stdout: process.stdout, st
       io.stdout.write(USAGE);
       return 0;
     }
-    return dispatch(ctx, cmd, argv[i + 1], argv.slice(i + 2));
+    return await dispatch(ctx, cmd, argv[i + 1], argv.slice(i + 2));
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     io.stderr.write(`ctr: ${msg}\n`);

@@ -1,5 +1,6 @@
 // Helpers over a store, as containerd's content/helpers.go: copy a stream into the store
-// (WriteBlob / Copy), resuming where an earlier attempt stopped; and a progress renderer.
+// (WriteBlob / Copy), resuming where an earlier attempt stopped. Progress is reported through
+// the writer's onProgress callback; the CLI draws it (src/cli/format/progress.ts).
 
 import type { Readable } from 'node:stream';
 import { ContentAlreadyExistsError, ContentInvalidArgumentError } from './errors.js';
@@ -65,57 +66,4 @@ export async function ingest(store: ContentStore, ref: string, source: Readable 
   } finally {
     await w.close();
   }
-}
-
-function human(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
-}
-
-export interface ProgressBarOptions {
-  /** Label printed before the bar. */
-  label?: string;
-  /** Columns for the bar itself (default 30). */
-  width?: number;
-  /** Minimum milliseconds between redraws (default 100). */
-  intervalMs?: number;
-}
-
-/**
- * A progress callback drawing a one-line bar on `out` when it is a TTY ("\r" redraws), and
- * nothing otherwise. Call `done()` to end the line.
- */
-export function progressBar(out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }, opts: ProgressBarOptions = {}): ProgressFn & { done(): void } {
-  const width = opts.width ?? 30;
-  const interval = opts.intervalMs ?? 100;
-  let last = 0;
-  let drawn = false;
-  const render = (done: number, total?: number): string => {
-    const label = opts.label ? `${opts.label} ` : '';
-    if (total && total > 0) {
-      const frac = Math.min(1, done / total);
-      const full = Math.round(frac * width);
-      return `${label}[${'='.repeat(full)}${' '.repeat(width - full)}] ${human(done)}/${human(total)} ${(frac * 100).toFixed(0)}%`;
-    }
-    return `${label}${human(done)}`;
-  };
-  const fn = ((done: number, total?: number) => {
-    if (!out.isTTY) return;
-    const now = Date.now();
-    if (now - last < interval && !(total && done >= total)) return;
-    last = now;
-    out.write(`\r${render(done, total)}\x1b[K`);
-    drawn = true;
-  }) as ProgressFn & { done(): void };
-  fn.done = () => {
-    if (drawn && out.isTTY) out.write('\n');
-    drawn = false;
-  };
-  return fn;
 }

@@ -9,8 +9,8 @@ export { ALGORITHMS, CANONICAL, Digester, digestOf, isDigest, parseDigest, valid
 export type { Algorithm, ParsedDigest } from './digest.js';
 export { parseFilter, parseFilters, checkMap } from './filters.js';
 export type { Filter, Adaptor } from './filters.js';
-export { ingest, progressBar } from './helpers.js';
-export type { IngestOptions, IngestResult, ProgressBarOptions } from './helpers.js';
+export { ingest } from './helpers.js';
+export type { IngestOptions, IngestResult } from './helpers.js';
 export {
   ContentError,
   ContentNotFoundError,

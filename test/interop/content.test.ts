@@ -166,3 +166,38 @@ test('Interop_containerdResumesAnIngestWeStarted', async () => {
   assert.ok((await store.read(D)).equals(data));
   assert.deepEqual(await store.listStatuses(), []);
 });
+
+test('Interop_tsctrContentIngest_containerdListsAndServesTheBlob', async () => {
+  // tsctr writes on a stopped root (a copy of the containerd fixture); containerd started on it
+  // lists the blob in the namespace that ingested it and serves its bytes.
+  const { main } = await import('../../src/cli/tsctr.js');
+  const { Readable } = await import('node:stream');
+  const dir = tmp();
+  fs.cpSync('fixtures/containerd/root', path.join(dir, 'root'), { recursive: true });
+  const data = crypto.randomBytes(200_000);
+  const D = digestOf(data);
+  let err = '';
+  const code = await main(
+    ['--root', path.join(dir, 'root'), '-n', 'tools', 'content', 'ingest', '--expected-size', String(data.length), '--expected-digest', D, 'offline'],
+    { stdout: { write: () => true }, stderr: { write: (s: string) => (err += s) }, stdin: Readable.from([data]) },
+    {},
+  );
+  assert.equal(code, 0, err);
+  await withContainerd(dir, async (c) => {
+    const ls = await c.ctr(['-n', 'tools', 'content', 'ls', '-q']);
+    assert.equal(ls.code, 0, ls.stderr);
+    assert.ok(ls.stdout.split('\n').includes(D), 'containerd lists the blob in tools');
+    const other = await c.ctr(['-n', 'default', 'content', 'ls', '-q']);
+    assert.ok(!other.stdout.split('\n').includes(D));
+    const g = await c.ctr(['-n', 'tools', 'content', 'get', D]);
+    assert.equal(g.code, 0, g.stderr);
+    assert.ok(Buffer.from(g.stdout, 'latin1').equals(data));
+    // While containerd runs, tsctr refuses to write and changes nothing.
+    const before = fs.readFileSync(path.join(dir, 'root', 'io.containerd.metadata.v1.bolt', 'meta.db'));
+    let err2 = '';
+    const refused = await main(['--root', path.join(dir, 'root'), 'content', 'ingest', 'live'], { stdout: { write: () => true }, stderr: { write: (s: string) => (err2 += s) }, stdin: Readable.from([Buffer.from('x')]) }, {});
+    assert.equal(refused, 1);
+    assert.match(err2, /containerd running/);
+    assert.ok(fs.readFileSync(path.join(dir, 'root', 'io.containerd.metadata.v1.bolt', 'meta.db')).equals(before));
+  });
+});
