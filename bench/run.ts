@@ -1,0 +1,164 @@
+// `npm run bench`: our engine against Go bbolt 1.3.6 (bench/go/main.go, built here in GOPATH
+// mode against Debian's golang-github-coreos-bbolt-dev) on the same workloads, in the same run,
+// alternating ours and Go's, medians of RUNS runs; each row runs in a fresh process per engine
+// so peak RSS is per row. Prints a table (ratio = Go time / our time; 1.0 = as fast as Go) and,
+// with --write, replaces bench/RESULTS.md.
+//
+//   npm run bench                    full sizes, 3 runs
+//   BENCH_QUICK=1 npm run bench      small sizes, 1 run (a smoke test)
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { randomFillSync } from 'node:crypto';
+import { openContentStore } from '../src/content/index.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const QUICK = process.env.BENCH_QUICK === '1';
+const RUNS = Number(process.env.BENCH_RUNS ?? (QUICK ? 1 : 3));
+const WRITE = process.argv.includes('--write');
+const work = fs.mkdtempSync(path.join(process.env.BENCH_DIR ?? os.tmpdir(), 'tsbolt-bench-'));
+
+function buildGo(): string {
+  const cache = path.join(here, '..', '.cache', 'bench-go');
+  const bin = path.join(cache, 'bench');
+  const src = path.join(here, 'go', 'main.go');
+  if (fs.existsSync(bin) && fs.statSync(bin).mtimeMs >= fs.statSync(src).mtimeMs) return bin;
+  const gopath = path.join(cache, 'gopath');
+  fs.mkdirSync(path.join(gopath, 'src', 'tsboltbench'), { recursive: true });
+  fs.copyFileSync(src, path.join(gopath, 'src', 'tsboltbench', 'main.go'));
+  execFileSync('go', ['build', '-o', bin, 'tsboltbench'], {
+    env: { ...process.env, GO111MODULE: 'off', GOPATH: `${gopath}:/usr/share/gocode`, GOCACHE: path.join(cache, 'gocache'), GOFLAGS: '' },
+    stdio: 'inherit',
+  });
+  return bin;
+}
+const goBin = buildGo();
+
+interface Result {
+  nsPerOp: number;
+  maxRssKB: number;
+}
+function runOne(engine: 'ours' | 'go', row: string, file: string, n: number): Result {
+  const [cmd, args] = engine === 'go' ? [goBin, [row, file, String(n)]] : [process.execPath, ['--import', 'tsx', path.join(here, 'worker.ts'), row, file, String(n)]];
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const line = r.stdout.trim().split('\n').at(-1) ?? '';
+  let parsed: Result & { error?: string };
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    throw new Error(`${engine} ${row}: no result (exit ${r.status}): ${r.stdout.slice(0, 300)} ${r.stderr.slice(0, 500)}`);
+  }
+  if (parsed.error || r.status !== 0) throw new Error(`${engine} ${row}: ${parsed.error ?? r.stderr}`);
+  return parsed;
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+interface Row {
+  name: string;
+  row: string;
+  n: number;
+  /** Makes the file the row reads (shared by both engines), or undefined for write rows. */
+  prepare?: () => string;
+  unit: 'ns/op' | 'ms';
+}
+const K = QUICK ? 0.02 : 1;
+const keysFile = (n: number) => () => {
+  const f = path.join(work, `keys-${n}.db`);
+  if (!fs.existsSync(f)) runOne('go', 'prepare-keys', f, n);
+  return f;
+};
+const imagesFile = (n: number) => () => {
+  const f = path.join(work, `images-${n}.db`);
+  if (!fs.existsSync(f)) runOne('go', 'prepare-images', f, n);
+  return f;
+};
+const rows: Row[] = [
+  { name: 'seq write, 100k keys, batches of 1,000', row: 'seq-write', n: Math.round(100_000 * K), unit: 'ns/op' },
+  { name: 'seq write, 1M keys, batches of 1,000', row: 'seq-write', n: Math.round(1_000_000 * K), unit: 'ns/op' },
+  { name: 'rand write, 100k keys, batches of 1,000', row: 'rand-write', n: Math.round(100_000 * K), unit: 'ns/op' },
+  { name: 'rand write, 1M keys, batches of 1,000', row: 'rand-write', n: Math.round(1_000_000 * K), unit: 'ns/op' },
+  { name: 'seq write, 2k keys, 1 per tx', row: 'seq-write-1', n: Math.round(2_000 * K), unit: 'ns/op' },
+  { name: 'rand write, 2k keys, 1 per tx', row: 'rand-write-1', n: Math.round(2_000 * K), unit: 'ns/op' },
+  { name: 'cursor scan, 1M keys', row: 'scan', n: 0, prepare: keysFile(1_000_000), unit: 'ns/op' },
+  { name: 'random get, 1M keys', row: 'get', n: Math.round(1_000_000 * K), prepare: keysFile(1_000_000), unit: 'ns/op' },
+  { name: 'nested get v1/ns/images/NAME/target/digest (10k images)', row: 'nested-get', n: Math.round(200_000 * K), prepare: imagesFile(10_000), unit: 'ns/op' },
+  { name: 'open + list 10,000 images', row: 'list-images', n: 10_000, prepare: imagesFile(10_000), unit: 'ms' },
+];
+
+const fmt = (r: Row, ns: number) => (r.unit === 'ms' ? `${(ns / 1e6).toFixed(1)} ms` : ns >= 1000 ? `${(ns / 1000).toFixed(2)} us/op` : `${ns.toFixed(0)} ns/op`);
+const lines: string[] = [];
+const out = (s: string) => {
+  console.log(s);
+  lines.push(s);
+};
+out(`| workload | ours | Go 1.3.6 | Go/ours | RSS ours | RSS Go |`);
+out(`|---|---|---|---|---|---|`);
+for (const r of rows) {
+  const ours: Result[] = [];
+  const go: Result[] = [];
+  const shared = r.prepare?.();
+  for (let i = 0; i < RUNS; i++) {
+    for (const engine of i % 2 === 0 ? (['ours', 'go'] as const) : (['go', 'ours'] as const)) {
+      let file = shared;
+      if (!file) {
+        file = path.join(work, `${engine}-${r.row}-${i}.db`);
+        fs.rmSync(file, { force: true });
+      }
+      (engine === 'ours' ? ours : go).push(runOne(engine, r.row, file, r.n));
+      if (!shared) fs.rmSync(file, { force: true });
+    }
+  }
+  const o = median(ours.map((x) => x.nsPerOp));
+  const g = median(go.map((x) => x.nsPerOp));
+  const rss = (xs: Result[]) => `${(Math.max(...xs.map((x) => x.maxRssKB)) / 1024).toFixed(0)} MiB`;
+  out(`| ${r.name} | ${fmt(r, o)} | ${fmt(r, g)} | ${(g / o).toFixed(2)}x | ${rss(ours)} | ${rss(go)} |`);
+}
+
+// Content ingest of one large blob through our content store, against `sha256sum` + `cp` of the same file.
+{
+  const size = QUICK ? 64 << 20 : 1 << 30;
+  const src = path.join(work, 'blob');
+  const fd = fs.openSync(src, 'w');
+  const chunk = randomFillSync(Buffer.alloc(1 << 20));
+  for (let i = 0; i < size; i += chunk.length) fs.writeSync(fd, chunk);
+  fs.closeSync(fd);
+  const mbps = (secs: number) => `${(size / 1e6 / secs).toFixed(0)} MB/s`;
+  const ours: number[] = [];
+  const bound: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const dir = path.join(work, `store-${i}`);
+    const t0 = process.hrtime.bigint();
+    const store = await openContentStore(dir);
+    const w = await store.writer({ ref: `bench-${i}`, total: size });
+    for await (const c of fs.createReadStream(src, { highWaterMark: 1 << 20 })) await w.write(c as Buffer);
+    await w.commit(size);
+    ours.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    fs.rmSync(dir, { recursive: true, force: true });
+    const t1 = process.hrtime.bigint();
+    execFileSync('sh', ['-c', `sha256sum "$1" >/dev/null && cp "$1" "$2" && sync "$2"`, 'sh', src, path.join(work, 'copy')]);
+    bound.push(Number(process.hrtime.bigint() - t1) / 1e9);
+    fs.rmSync(path.join(work, 'copy'), { force: true });
+  }
+  out(`| content ingest, ${size >> 20} MiB blob | ${mbps(median(ours))} | sha256sum + cp: ${mbps(median(bound))} | ${(median(bound) / median(ours)).toFixed(2)}x | | |`);
+}
+fs.rmSync(work, { recursive: true, force: true });
+
+if (WRITE) {
+  const cpu = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? '?';
+  const goVersion = execFileSync('go', ['version'], { encoding: 'utf8' }).trim();
+  const fsType = execFileSync('df', ['-T', os.tmpdir()], { encoding: 'utf8' }).trim().split('\n').at(-1)?.split(/\s+/)[1];
+  const header = [
+    '# Benchmark results',
+    '',
+    `Command: \`npm run bench -- --write\`${QUICK ? ' (BENCH_QUICK=1)' : ''}, ${RUNS} runs per row (median), ours and Go alternating.`,
+    `Machine: ${os.cpus().length} vCPU ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${fsType} temp dir; Node ${process.version}; ${goVersion}, bbolt 1.3.6.`,
+    `Date: ${new Date().toISOString().slice(0, 10)}. Writes are fsync'd (bbolt defaults); 8-byte keys, 100-byte values.`,
+    'Ratio = Go time / our time (1.00x = as fast as Go, 0.50x = twice as slow).',
+    '',
+  ];
+  const notesFile = path.join(here, 'RESULTS-notes.md');
+  const notes = fs.existsSync(notesFile) ? ['', fs.readFileSync(notesFile, 'utf8')] : [];
+  fs.writeFileSync(path.join(here, 'RESULTS.md'), [...header, ...lines, ...notes].join('\n') + '\n');
+}
