@@ -81,6 +81,12 @@ export class Cursor {
   /** Moves to the next item; undefined past the end. */
   next(): Entry | undefined {
     this.checkOpen();
+    // Fast path: the next element is on the same leaf page (almost every step of a scan).
+    const top = this.stack[this.stack.length - 1];
+    if (top !== undefined && top.page !== undefined && top.node === undefined) {
+      const p = top.page;
+      if ((p.flags & LEAF_PAGE_FLAG) !== 0 && top.index + 1 < p.count) return p.leafEntry(++top.index);
+    }
     return toEntry(this.nextKV());
   }
 

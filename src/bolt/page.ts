@@ -196,6 +196,23 @@ export class Page {
     }
   }
 
+  /**
+   * Leaf element i as a cursor returns it: [key, value], value undefined for a nested bucket.
+   * One bounds check for the element, reading its header once (the cursor's hot path).
+   */
+  leafEntry(i: number): [Uint8Array, Uint8Array | undefined] {
+    const buf = this.buf;
+    const e = this.off + PAGE_HEADER_SIZE + i * 16;
+    const kStart = e + u32(buf, e + 4);
+    const kEnd = kStart + u32(buf, e + 8);
+    const vEnd = kEnd + u32(buf, e + 12);
+    if (vEnd > buf.length || e + 16 > buf.length) {
+      throw new CorruptionError(`page ${this.safeId()}: element ${i} lies outside the page`, this.safeId());
+    }
+    const key = buf.subarray(kStart, kEnd);
+    return [key, (u32(buf, e) & BUCKET_LEAF_FLAG) !== 0 ? undefined : buf.subarray(kEnd, vEnd)];
+  }
+
   private slice(start: number, end: number, i: number): Uint8Array {
     if (end > this.buf.length || start < this.off || this.elem(i) + 16 > this.buf.length) {
       throw new CorruptionError(`page ${this.safeId()}: element ${i} lies outside the page`, this.safeId());
