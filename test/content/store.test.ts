@@ -267,3 +267,28 @@ test('ContentStore_readPaths_changeNoByteOrMtime', async () => {
   for await (const _ of await again.readStream(d)) void _;
   assert.deepEqual(tree(dir), before);
 });
+
+test('ContentStore_fixtureIngestsContainerdLeft_listVerifyAndResume', async () => {
+  // fixtures/containerd: a real containerd 1.6 left three unfinished ingests (ctr content active
+  // showed them; see fixtures/containerd/README.md). We list them with containerd's refs and
+  // offsets, and finish one.
+  const dir = tmp();
+  fs.cpSync('fixtures/containerd/root/io.containerd.content.v1.content', dir, { recursive: true });
+  const store = await openContentStore(dir);
+  const st = await store.listStatuses();
+  const byRef = new Map(st.map((s) => [s.ref, s]));
+  assert.deepEqual([...byRef.keys()].sort(), ['default/1/killed-upload', 'default/1/short-upload', 'tools/1/tar-blobs/sha256/e591c96a87d13c993215dc57ecfe0c50a8889667816655e79473e199b84f96b6']);
+  assert.deepEqual([byRef.get('default/1/killed-upload')!.offset, byRef.get('default/1/killed-upload')!.total], [100, 4096]);
+  assert.deepEqual([byRef.get('default/1/short-upload')!.offset, byRef.get('default/1/short-upload')!.total], [300, 1000]);
+  for (const s of st) assert.ok(s.startedAt.getTime() > Date.UTC(2020, 0) && s.updatedAt >= s.startedAt, s.ref);
+  const ref = 'default/1/killed-upload';
+  const head = fs.readFileSync(path.join(dir, 'ingest', ingestKey(ref), 'data'));
+  const w = await store.writer({ ref });
+  assert.equal(w.status().offset, 100);
+  assert.equal(w.digest(), digestOf(head), 'the writer re-hashed the bytes containerd wrote');
+  const tail = randomBytes(4096 - 100);
+  await w.write(tail);
+  const d = await w.commit(4096);
+  assert.equal(d, digestOf(Buffer.concat([head, tail])));
+  assert.deepEqual((await store.listStatuses()).map((s) => s.ref).sort(), ['default/1/short-upload', 'tools/1/tar-blobs/sha256/e591c96a87d13c993215dc57ecfe0c50a8889667816655e79473e199b84f96b6']);
+});
