@@ -30,6 +30,7 @@ import { defaultPlatform, onlyPlatform } from '../metadata/platforms.js';
 import { humanDuration, humanSize, progressBytes } from './format/units.js';
 import { TabWriter } from './format/tabwriter.js';
 import { contentIngest } from './ctr/content-ingest.js';
+import { runRepair } from './ctr/repair.js';
 
 export interface IO {
   stdout: { write(s: string): unknown };
@@ -492,6 +493,8 @@ async function contentIngestCmd(ctx: Ctx, argv: string[]): Promise<number> {
 function dispatch(ctx: Ctx, cmd: string, sub: string | undefined, rest: string[]): number | Promise<number> {
   const now = Date.now();
   const isLs = sub === 'ls' || sub === 'list';
+  const repaired = runRepair(ctx.root, ctx.namespace, cmd, sub, rest, ctx.io);
+  if (repaired !== undefined) return repaired;
   switch (cmd) {
     case 'namespaces':
     case 'namespace':

@@ -1,0 +1,241 @@
+// tsctr repair commands on a stopped containerd root: `namespaces create|label|rm`, `images rm|label`,
+// `content rm|label`, `leases rm`, printing what ctr 1.6 prints (recorded from real ctr against
+// containerd 1.6: see test/cli/ctr-repair.test.ts). meta.db is opened read-write with a short lock
+// timeout, so the command refuses before writing anything while containerd runs; each command is
+// one bolt transaction (src/metadata/repair.ts).
+import { join } from 'node:path';
+import { parseDigest, InvalidDigestError } from '../../content/index.js';
+import { ErrTimeout } from '../../bolt/index.js';
+import { openMetadata, ErrNotFound, type MetadataDB } from '../../metadata/index.js';
+import { createNamespace, deleteNamespace, setNamespaceLabel } from '../../metadata/namespace-store.js';
+import { deleteImage, updateImage } from '../../metadata/image-store.js';
+import { deleteBlobRecord, updateContentLabels } from '../../metadata/content-store.js';
+import { deleteLease } from '../../metadata/lease-store.js';
+import { eachInOneTx, parseLabelArgs } from '../../metadata/repair.js';
+import { systemClock } from '../../metadata/boltutil.js';
+import { CliError } from '../format/errors.js';
+import { META_DB, RootLockedError, WRITE_LOCK_TIMEOUT_MS } from './content-ingest.js';
+
+export interface RepairIO {
+  stdout: { write(s: string): unknown };
+  stderr: { write(s: string): unknown };
+}
+
+/** What ctr returns as its error: printed as "ctr: <message>", exit status 1. */
+export class CtrCommandError extends CliError {
+  static override readonly code = 'ERR_CTR_COMMAND';
+}
+
+function openWrite(root: string): MetadataDB {
+  const path = join(root, META_DB);
+  try {
+    return openMetadata(path, { readOnly: false, timeout: WRITE_LOCK_TIMEOUT_MS });
+  } catch (e) {
+    if (e instanceof ErrTimeout) throw new RootLockedError(path);
+    throw e;
+  }
+}
+
+function withWrite<T>(root: string, fn: (m: MetadataDB) => T): T {
+  const m = openWrite(root);
+  try {
+    return fn(m);
+  } finally {
+    m.close();
+  }
+}
+
+function msg(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** A logrus text line as ctr writes it to stderr (time in RFC 3339, local zone; Go %q quoting where needed). */
+export function logrusLine(level: 'warning' | 'error', message: string, error?: string, now = new Date()): string {
+  const off = -now.getTimezoneOffset();
+  const local = new Date(now.getTime() + off * 60_000).toISOString().slice(0, 19);
+  const zone = off === 0 ? 'Z' : `${off < 0 ? '-' : '+'}${String(Math.floor(Math.abs(off) / 60)).padStart(2, '0')}:${String(Math.abs(off) % 60).padStart(2, '0')}`;
+  let line = `time=${JSON.stringify(local + zone)} level=${level} msg=${JSON.stringify(message)}`;
+  if (error !== undefined) line += ` error=${JSON.stringify(error)}`;
+  return line + '\n';
+}
+
+/** go-digest's sentinel error text for a refused digest (what ctr prints; ours adds the input). */
+function goDigestError(e: unknown): string {
+  if (!(e instanceof InvalidDigestError)) return msg(e);
+  if (e.reason === 'length') return 'invalid checksum digest length';
+  if (e.reason === 'unsupported') return 'unsupported digest algorithm';
+  return 'invalid checksum digest format';
+}
+
+function sortedLabels(labels: Record<string, string> | undefined): string {
+  // ctr ranges over a Go map (random order); we print the pairs sorted.
+  return Object.entries(labels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .sort()
+    .join(',');
+}
+
+export function namespacesCreate(root: string, args: string[]): void {
+  const [name, ...rest] = args;
+  if (!name) throw new CtrCommandError('please specify a namespace');
+  withWrite(root, (m) => m.update((tx) => createNamespace(tx, name, parseLabelArgs(rest))));
+}
+
+export function namespacesLabel(root: string, args: string[]): void {
+  const [name, ...rest] = args;
+  if (!name) throw new CtrCommandError('please specify a namespace');
+  const labels = parseLabelArgs(rest);
+  if (Object.keys(labels).length === 0) return; // ctr calls nothing
+  withWrite(root, (m) => m.update((tx) => {
+    for (const [k, v] of Object.entries(labels)) setNamespaceLabel(tx, name, k, v);
+  }));
+}
+
+/** ctr namespaces rm: a missing namespace is printed as removed; others log and the first error is returned. */
+export function namespacesRm(root: string, args: string[], io: RepairIO): void {
+  if (args.length === 0) return;
+  const res = withWrite(root, (m) => eachInOneTx(m, args, (tx, n) => deleteNamespace(tx, n)));
+  let first: string | undefined;
+  for (const r of res) {
+    if (r.error === undefined || r.error instanceof ErrNotFound) {
+      io.stdout.write(r.item + '\n');
+      continue;
+    }
+    io.stderr.write(logrusLine('error', `unable to delete ${r.item}`, msg(r.error)));
+    first ??= `unable to delete ${r.item}: ${msg(r.error)}`;
+  }
+  if (first !== undefined) throw new CtrCommandError(first);
+}
+
+/** ctr images rm: a missing image is a warning (exit 0). */
+export function imagesRm(root: string, namespace: string, args: string[], io: RepairIO): void {
+  if (args.length === 0) return;
+  const res = withWrite(root, (m) => eachInOneTx(m, args, (tx, n) => deleteImage(tx, namespace, n)));
+  for (const r of res) {
+    if (r.error === undefined) io.stdout.write(r.item + '\n');
+    else if (r.error instanceof ErrNotFound) io.stderr.write(logrusLine('warning', `${r.item}: image not found`));
+    else throw r.error;
+  }
+}
+
+/** ctr images label [--replace-all] NAME [KEY=VALUE...]: prints the image's labels after the update. */
+export function imagesLabel(root: string, namespace: string, args: string[], replaceAll: boolean, io: RepairIO): void {
+  const [name = '', ...rest] = args;
+  const labels = parseLabelArgs(rest);
+  const paths = replaceAll ? ['labels'] : Object.keys(labels).map((k) => `labels.${k}`);
+  const img = withWrite(root, (m) =>
+    m.update((tx) => updateImage(tx, namespace, { name, labels, target: { mediaType: '', digest: '', size: 0 } }, paths, systemClock)),
+  );
+  io.stdout.write(sortedLabels(img.labels) + '\n');
+}
+
+/** ctr content rm: a missing record is skipped silently; a bad digest is logged and returned. */
+export function contentRm(root: string, namespace: string, args: string[], io: RepairIO): void {
+  const valid: string[] = [];
+  let first: unknown;
+  const bad = new Map<string, string>();
+  for (const a of args) {
+    try {
+      parseDigest(a);
+      valid.push(a);
+    } catch (e) {
+      bad.set(a, goDigestError(e));
+      first ??= goDigestError(e);
+    }
+  }
+  const res = withWrite(root, (m) => eachInOneTx(m, valid, (tx, d) => deleteBlobRecord(tx, namespace, d)));
+  const byItem = new Map(res.map((r) => [r.item, r]));
+  for (const a of args) {
+    if (bad.has(a)) {
+      io.stderr.write(logrusLine('error', `could not delete ${a}`, bad.get(a)));
+      continue;
+    }
+    const r = byItem.get(a);
+    if (!r) continue;
+    if (r.error === undefined) io.stdout.write(a + '\n');
+    else if (!(r.error instanceof ErrNotFound)) {
+      io.stderr.write(logrusLine('error', `could not delete ${a}`, msg(r.error)));
+      first ??= r.error;
+    }
+  }
+  if (first !== undefined) throw new CtrCommandError(msg(first));
+}
+
+/** ctr content label DIGEST [KEY=VALUE...]: prints the blob's labels after the update. */
+export function contentLabel(root: string, namespace: string, args: string[], io: RepairIO): void {
+  const [dgst = '', ...rest] = args;
+  try {
+    parseDigest(dgst);
+  } catch (e) {
+    throw new CtrCommandError(goDigestError(e));
+  }
+  const labels = parseLabelArgs(rest);
+  const paths = Object.keys(labels).map((k) => `labels.${k}`);
+  const info = withWrite(root, (m) =>
+    paths.length === 0
+      ? (() => {
+          const c = m.content(namespace).find((x) => x.digest === dgst);
+          if (!c) throw new ErrNotFound(`content digest ${dgst}: not found`);
+          return c;
+        })()
+      : m.update((tx) => updateContentLabels(tx, namespace, dgst, labels, paths, {}, systemClock)),
+  );
+  io.stdout.write(sortedLabels(info.labels) + '\n');
+}
+
+export const LEASES_DELETE_HELP =
+  'NAME:\n   ctr leases delete - delete a lease\n\nUSAGE:\n   ctr leases delete [command options] [flags] <lease id> ...\n\nDESCRIPTION:\n   delete a lease\n\nOPTIONS:\n   --sync  Synchronously remove leases and all unreferenced resources\n   \n';
+
+/** ctr leases rm: stops at the first failure (those before it are removed and printed). */
+export function leasesRm(root: string, namespace: string, args: string[], io: RepairIO): void {
+  if (args.length === 0) {
+    io.stdout.write(LEASES_DELETE_HELP);
+    return;
+  }
+  const res = withWrite(root, (m) => eachInOneTx(m, args, (tx, id) => deleteLease(tx, namespace, id), true));
+  for (const r of res) {
+    if (r.error !== undefined) throw r.error;
+    io.stdout.write(r.item + '\n');
+  }
+}
+
+/** Leading boolean flags ctr's command takes (urfave/cli: flags before the first argument). */
+function takeFlags(argv: string[], allowed: string[]): { flags: Set<string>; args: string[] } {
+  const flags = new Set<string>();
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      i++;
+      break;
+    }
+    if (!a.startsWith('-') || a === '-') break;
+    const name = a.replace(/^--?/, '');
+    if (!allowed.includes(name)) throw new CtrCommandError(`flag provided but not defined: -${name}`, { exitCode: 2 });
+    flags.add(name);
+  }
+  return { flags, args: argv.slice(i) };
+}
+
+const RM = new Set(['rm', 'remove', 'delete', 'del']);
+
+/**
+ * The repair commands by ctr's names; undefined when `topic sub` is not one of them.
+ * `--sync` (images rm, leases rm) is accepted: containerd's GC runs on its next start anyway.
+ */
+export function runRepair(root: string, namespace: string, topic: string, sub: string | undefined, rest: string[], io: RepairIO): number | undefined {
+  const t = ({ namespace: 'namespaces', ns: 'namespaces', image: 'images', i: 'images', lease: 'leases' } as Record<string, string>)[topic] ?? topic;
+  if (sub === undefined) return undefined;
+  if (t === 'namespaces' && sub === 'create') namespacesCreate(root, takeFlags(rest, []).args);
+  else if (t === 'namespaces' && (sub === 'label' || sub === 'labels')) namespacesLabel(root, takeFlags(rest, []).args);
+  else if (t === 'namespaces' && RM.has(sub)) namespacesRm(root, takeFlags(rest, []).args, io);
+  else if (t === 'images' && RM.has(sub)) imagesRm(root, namespace, takeFlags(rest, ['sync']).args, io);
+  else if (t === 'images' && sub === 'label') {
+    const f = takeFlags(rest, ['replace-all', 'r']);
+    imagesLabel(root, namespace, f.args, f.flags.has('replace-all') || f.flags.has('r'), io);
+  } else if (t === 'content' && RM.has(sub)) contentRm(root, namespace, takeFlags(rest, []).args, io);
+  else if (t === 'content' && sub === 'label') contentLabel(root, namespace, takeFlags(rest, []).args, io);
+  else if (t === 'leases' && RM.has(sub)) leasesRm(root, namespace, takeFlags(rest, ['sync']).args, io);
+  else return undefined;
+  return 0;
+}

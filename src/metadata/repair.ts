@@ -1,0 +1,51 @@
+// Offline repair of a stopped containerd root: ctr's delete and label commands over several
+// arguments, applied in ONE bolt write transaction per command.
+//
+// ctr sends one request per argument and containerd commits each on its own; offline we keep
+// ctr's per-argument outcomes (what it prints, which argument fails, where it stops) but commit
+// them together: the transaction commits the arguments that succeeded and nothing else, so a
+// crash leaves either all of them applied or none. Each store function validates before it
+// writes, so a failing argument leaves no partial change behind.
+//
+// Removing records is all containerd does synchronously too: blobs, snapshots and the children of
+// a deleted lease are left to its garbage collector, which runs on the next start.
+
+import type { Tx } from '../bolt/index.js';
+import type { MetadataDB } from './db.js';
+
+export interface ItemOutcome<T> {
+  item: string;
+  value?: T;
+  error?: unknown;
+}
+
+/**
+ * Runs fn for each item inside one write transaction. An item that throws is recorded and, when
+ * `stopOnError`, ends the loop (as ctr's `return err`); the transaction still commits the items
+ * before it.
+ */
+export function eachInOneTx<T>(m: MetadataDB, items: string[], fn: (tx: Tx, item: string) => T, stopOnError = false): ItemOutcome<T>[] {
+  return m.update((tx) => {
+    const out: ItemOutcome<T>[] = [];
+    for (const item of items) {
+      try {
+        out.push({ item, value: fn(tx, item) });
+      } catch (error) {
+        out.push({ item, error });
+        if (stopOnError) break;
+      }
+    }
+    return out;
+  });
+}
+
+/** ctr's commands.LabelArgs: "k=v" -> {k: v}; "k" (no '=') -> {k: ""}. Later keys win. */
+export function parseLabelArgs(args: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const a of args) {
+    const i = a.indexOf('=');
+    if (i < 0) out[a] = '';
+    else out[a.slice(0, i)] = a.slice(i + 1);
+  }
+  return out;
+}
