@@ -93,6 +93,8 @@ test('tsctr_imagesRmLabel_contentRmLabel_leasesRm_asCtrPrints', async () => {
     out: '',
     err: 'time="T" level=error msg="could not delete bad" error="invalid checksum digest format"\nctr: invalid checksum digest format\n',
   });
+  // ctr stops at the first lease it cannot delete: the ones after it stay.
+  assert.deepEqual(await run(['--root', root, '-n', 'ns2', 'leases', 'rm', 'nope', 'l1']), { code: 1, out: '', err: 'ctr: lease "nope": not found\n' });
   assert.deepEqual(await run(['--root', root, '-n', 'ns2', 'leases', 'rm', 'l1', 'nope']), { code: 1, out: 'l1\n', err: 'ctr: lease "nope": not found\n' });
   const r = await run(['--root', root, '-n', 'ns2', 'leases', 'rm']);
   assert.equal(r.code, 0);
@@ -124,4 +126,18 @@ test('tsctr_repair_refusesWhileMetaDbIsLocked_andChangesNothing', async () => {
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
   }
+});
+
+test('tsctr_contentRm_deletesTheFileOnlyWhenNoNamespaceHoldsTheDigest', async () => {
+  const root = newRoot();
+  const file = path.join(root, 'io.containerd.content.v1.content', 'blobs', 'sha256', D.slice(7));
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, 'hello');
+  const w = openMetadata(path.join(root, 'io.containerd.metadata.v1.bolt', 'meta.db'), { readOnly: false });
+  w.addBlobRecord('ns2', D, 5);
+  w.close();
+  assert.deepEqual(await run(['--root', root, '-n', 'ns3', 'content', 'rm', D]), { code: 0, out: D + '\n', err: '' });
+  assert.ok(fs.existsSync(file), 'ns2 still holds it');
+  assert.deepEqual(await run(['--root', root, '-n', 'ns2', 'content', 'rm', D]), { code: 0, out: D + '\n', err: '' });
+  assert.ok(!fs.existsSync(file), 'no namespace holds it: removed as containerd GC would');
 });

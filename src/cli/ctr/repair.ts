@@ -4,7 +4,7 @@
 // timeout, so the command refuses before writing anything while containerd runs; each command is
 // one bolt transaction (src/metadata/repair.ts).
 import { join } from 'node:path';
-import { parseDigest, InvalidDigestError } from '../../content/index.js';
+import { parseDigest, InvalidDigestError, openContentStore, ContentNotFoundError } from '../../content/index.js';
 import { ErrTimeout } from '../../bolt/index.js';
 import { openMetadata, ErrNotFound, type MetadataDB } from '../../metadata/index.js';
 import { createNamespace, deleteNamespace, setNamespaceLabel } from '../../metadata/namespace-store.js';
@@ -14,7 +14,7 @@ import { deleteLease } from '../../metadata/lease-store.js';
 import { eachInOneTx, parseLabelArgs } from '../../metadata/repair.js';
 import { systemClock } from '../../metadata/boltutil.js';
 import { CliError } from '../format/errors.js';
-import { META_DB, RootLockedError, WRITE_LOCK_TIMEOUT_MS } from './content-ingest.js';
+import { CONTENT_DIR, META_DB, RootLockedError, WRITE_LOCK_TIMEOUT_MS } from './content-ingest.js';
 
 export interface RepairIO {
   stdout: { write(s: string): unknown };
@@ -129,8 +129,15 @@ export function imagesLabel(root: string, namespace: string, args: string[], rep
   io.stdout.write(sortedLabels(img.labels) + '\n');
 }
 
-/** ctr content rm: a missing record is skipped silently; a bad digest is logged and returned. */
-export function contentRm(root: string, namespace: string, args: string[], io: RepairIO): void {
+/**
+ * ctr content rm: a missing record is skipped silently; a bad digest is logged and returned.
+ * containerd deletes the record, and its GC (scheduled at once, content marked dirty) then deletes
+ * the file when no namespace holds the digest any more. Offline nothing would schedule that GC
+ * (containerd 1.6 sweeps the content directory only after a GC that removed a content record), so
+ * after the records' transaction commits we delete the files no namespace references; an interruption
+ * between the two leaves an orphan file, which containerd ignores and its next content sweep removes.
+ */
+export async function contentRm(root: string, namespace: string, args: string[], io: RepairIO): Promise<void> {
   const valid: string[] = [];
   let first: unknown;
   const bad = new Map<string, string>();
@@ -143,7 +150,26 @@ export function contentRm(root: string, namespace: string, args: string[], io: R
       first ??= goDigestError(e);
     }
   }
-  const res = withWrite(root, (m) => eachInOneTx(m, valid, (tx, d) => deleteBlobRecord(tx, namespace, d)));
+  const m = openWrite(root);
+  let res;
+  try {
+    res = eachInOneTx(m, valid, (tx, d) => deleteBlobRecord(tx, namespace, d));
+    const removed = res.filter((r) => r.error === undefined).map((r) => r.item);
+    if (removed.length > 0) {
+      const held = new Set(m.namespaces().flatMap((n) => m.content(n.name).map((c) => c.digest)));
+      const store = await openContentStore(join(root, CONTENT_DIR));
+      for (const d of removed) {
+        if (held.has(d)) continue;
+        try {
+          await store.delete(d);
+        } catch (e) {
+          if (!(e instanceof ContentNotFoundError)) throw e;
+        }
+      }
+    }
+  } finally {
+    m.close();
+  }
   const byItem = new Map(res.map((r) => [r.item, r]));
   for (const a of args) {
     if (bad.has(a)) {
@@ -223,7 +249,7 @@ const RM = new Set(['rm', 'remove', 'delete', 'del']);
  * The repair commands by ctr's names; undefined when `topic sub` is not one of them.
  * `--sync` (images rm, leases rm) is accepted: containerd's GC runs on its next start anyway.
  */
-export function runRepair(root: string, namespace: string, topic: string, sub: string | undefined, rest: string[], io: RepairIO): number | undefined {
+export function runRepair(root: string, namespace: string, topic: string, sub: string | undefined, rest: string[], io: RepairIO): number | Promise<number> | undefined {
   const t = ({ namespace: 'namespaces', ns: 'namespaces', image: 'images', i: 'images', lease: 'leases' } as Record<string, string>)[topic] ?? topic;
   if (sub === undefined) return undefined;
   if (t === 'namespaces' && sub === 'create') namespacesCreate(root, takeFlags(rest, []).args);
@@ -233,7 +259,7 @@ export function runRepair(root: string, namespace: string, topic: string, sub: s
   else if (t === 'images' && sub === 'label') {
     const f = takeFlags(rest, ['replace-all', 'r']);
     imagesLabel(root, namespace, f.args, f.flags.has('replace-all') || f.flags.has('r'), io);
-  } else if (t === 'content' && RM.has(sub)) contentRm(root, namespace, takeFlags(rest, []).args, io);
+  } else if (t === 'content' && RM.has(sub)) return contentRm(root, namespace, takeFlags(rest, []).args, io).then(() => 0);
   else if (t === 'content' && sub === 'label') contentLabel(root, namespace, takeFlags(rest, []).args, io);
   else if (t === 'leases' && RM.has(sub)) leasesRm(root, namespace, takeFlags(rest, ['sync']).args, io);
   else return undefined;
