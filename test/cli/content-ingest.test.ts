@@ -7,11 +7,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { main } from '../../src/cli/tsctr.js';
 import { progressBar, renderProgress } from '../../src/cli/format/progress.js';
 import { digestOf } from '../../src/content/index.js';
+import { fileTree } from '../helpers/fstree.js';
 
 const FIXTURE_ROOT = 'fixtures/containerd/root';
 
@@ -34,20 +35,6 @@ async function run(argv: string[], stdin?: Buffer, tty = false): Promise<{ code:
     {},
   );
   return { code, out, err };
-}
-
-function tree(dir: string): Map<string, string> {
-  const m = new Map<string, string>();
-  const walk = (d: string): void => {
-    for (const n of fs.readdirSync(d)) {
-      const p = path.join(d, n);
-      const st = fs.lstatSync(p);
-      if (st.isDirectory()) walk(p);
-      else m.set(p, `${createHash('sha256').update(fs.readFileSync(p)).digest('hex')} ${st.mtimeMs}`);
-    }
-  };
-  walk(dir);
-  return m;
 }
 
 test('tsctr_contentIngest_blobAndRecordInTheNamespace', async () => {
@@ -90,13 +77,13 @@ test('tsctr_contentIngest_refusesWhileMetaDbIsLocked_andChangesNothing', async (
   });
   try {
     await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
-    const before = tree(root);
+    const before = fileTree(root);
     const t0 = Date.now();
     const r = await run(['--root', root, 'content', 'ingest', 'blocked'], Buffer.from('data'));
     assert.equal(r.code, 1);
     assert.match(r.err, /is locked by another process \(is containerd running on this root\?\)/);
     assert.ok(Date.now() - t0 < 10_000, 'no hang');
-    assert.deepEqual(tree(root), before);
+    assert.deepEqual(fileTree(root), before);
   } finally {
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));

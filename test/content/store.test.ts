@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   openContentStore,
   MemoryLabelStore,
@@ -24,6 +24,7 @@ import {
   InvalidRefError,
   type ContentStore,
 } from '../../src/content/index.js';
+import { fileTree } from '../helpers/fstree.js';
 
 function tmp(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'tsbolt-content-'));
@@ -37,20 +38,6 @@ async function put(store: ContentStore, ref: string, data: Buffer): Promise<stri
 }
 
 /** Every file under dir with its bytes' hash and mtime. */
-function tree(dir: string): Map<string, string> {
-  const m = new Map<string, string>();
-  const walk = (d: string): void => {
-    for (const n of fs.readdirSync(d)) {
-      const p = path.join(d, n);
-      const st = fs.lstatSync(p);
-      if (st.isDirectory()) walk(p);
-      else m.set(p, `${st.isFile() ? createHash('sha256').update(fs.readFileSync(p)).digest('hex') : 'link'} ${st.mtimeMs}`);
-    }
-  };
-  walk(dir);
-  return m;
-}
-
 test('ContentStore_writeAndCommit_blobIsInPlaceReadOnlyAndIngestGone', async () => {
   const dir = tmp();
   const store = await openContentStore(dir);
@@ -257,7 +244,7 @@ test('ContentStore_readPaths_changeNoByteOrMtime', async () => {
   const w = await store.writer({ ref: 'pending', total: 100 });
   await w.write(randomBytes(40));
   await w.close();
-  const before = tree(dir);
+  const before = fileTree(dir);
   const again = await openContentStore(dir);
   await again.info(d);
   await again.read(d, 10, 100);
@@ -265,7 +252,7 @@ test('ContentStore_readPaths_changeNoByteOrMtime', async () => {
   await again.status('pending');
   await again.listStatuses();
   for await (const _ of await again.readStream(d)) void _;
-  assert.deepEqual(tree(dir), before);
+  assert.deepEqual(fileTree(dir), before);
 });
 
 test('ContentStore_fixtureIngestsContainerdLeft_listVerifyAndResume', async () => {
