@@ -126,6 +126,16 @@ export class ContentPreconditionError extends ContentError {
   static override readonly code = 'ERR_CONTENT_PRECONDITION';
 }
 
+/** An ingest file containerd keeps (`ref`, `startedat`, `updatedat`, `data`) that cannot be what containerd wrote. */
+export class ContentCorruptError extends ContentError {
+  static override readonly code = 'ERR_CONTENT_CORRUPT';
+  readonly path: string;
+  constructor(path: string, detail: string) {
+    super(`${path}: ${detail}`);
+    this.path = path;
+  }
+}
+
 /** An invalid argument other than a digest or ref (a negative offset, a bad size). */
 export class ContentInvalidArgumentError extends ContentError {
   static override readonly code = 'ERR_CONTENT_INVALID_ARGUMENT';

@@ -164,22 +164,29 @@ class Scanner {
 
 const SIMPLE_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' };
 
+/** strconv.ErrSyntax of Go's unquote: internal, the parser turns it into an InvalidFilterError. */
+class UnquoteSyntaxError extends Error {
+  constructor() {
+    super('invalid syntax');
+  }
+}
+
 /** Go-style unquoting with the filter quotes (", / and |). */
 function unquote(s: string): string {
   const quote = s[0]!;
-  if (s.length < 2 || s[s.length - 1] !== quote) throw new Error('invalid syntax');
+  if (s.length < 2 || s[s.length - 1] !== quote) throw new UnquoteSyntaxError();
   const body = s.slice(1, -1);
   let out = '';
   for (let i = 0; i < body.length; ) {
     const c = body[i]!;
-    if (c === quote) throw new Error('invalid syntax');
+    if (c === quote) throw new UnquoteSyntaxError();
     if (c !== '\\') {
       out += c;
       i++;
       continue;
     }
     const e = body[i + 1];
-    if (e === undefined) throw new Error('invalid syntax');
+    if (e === undefined) throw new UnquoteSyntaxError();
     if (e in SIMPLE_ESCAPES) {
       out += SIMPLE_ESCAPES[e];
       i += 2;
@@ -189,15 +196,15 @@ function unquote(s: string): string {
     } else if (e === 'x' || e === 'u' || e === 'U') {
       const n = e === 'x' ? 2 : e === 'u' ? 4 : 8;
       const hex = body.slice(i + 2, i + 2 + n);
-      if (!new RegExp(`^[0-9a-fA-F]{${n}}$`).test(hex)) throw new Error('invalid syntax');
+      if (!new RegExp(`^[0-9a-fA-F]{${n}}$`).test(hex)) throw new UnquoteSyntaxError();
       out += String.fromCodePoint(parseInt(hex, 16));
       i += 2 + n;
     } else if (/[0-7]/.test(e)) {
       const oct = body.slice(i + 1, i + 4);
-      if (!/^[0-7]{3}$/.test(oct) || parseInt(oct, 8) > 255) throw new Error('invalid syntax');
+      if (!/^[0-7]{3}$/.test(oct) || parseInt(oct, 8) > 255) throw new UnquoteSyntaxError();
       out += String.fromCharCode(parseInt(oct, 8));
       i += 4;
-    } else throw new Error('invalid syntax');
+    } else throw new UnquoteSyntaxError();
   }
   return out;
 }
@@ -271,7 +278,8 @@ class Parser {
     try {
       return unquote(text);
     } catch (e) {
-      throw this.err(pos, `unquoting failed: ${(e as Error).message}`);
+      if (!(e instanceof UnquoteSyntaxError)) throw e;
+      throw this.err(pos, `unquoting failed: ${e.message}`);
     }
   }
 }

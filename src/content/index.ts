@@ -24,5 +24,6 @@ export {
   InvalidFilterError,
   ContentPreconditionError,
   ContentInvalidArgumentError,
+  ContentCorruptError,
 } from './errors.js';
 export type { InvalidDigestReason } from './errors.js';

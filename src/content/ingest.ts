@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { ContentNotFoundError, InvalidRefError } from './errors.js';
+import { ContentCorruptError, ContentNotFoundError, ContentUnsafePathError, InvalidRefError } from './errors.js';
 
 /** Longest ref accepted, in UTF-8 bytes. containerd sets none; refs name files only through their hash. */
 export const MAX_REF_LENGTH = 4096;
@@ -58,9 +58,9 @@ export function formatTimestamp(d: Date): string {
 const RFC3339_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
 
 /** Parses RFC3339 / RFC3339Nano text (any zone); the fraction is kept to the millisecond. */
-export function parseTimestamp(text: string): Date {
+export function parseTimestamp(text: string, source = 'timestamp'): Date {
   const m = RFC3339_RE.exec(text.trim());
-  if (!m) throw new Error(`could not parse timestamp ${JSON.stringify(text.slice(0, 80))}`);
+  if (!m) throw new ContentCorruptError(source, `could not parse timestamp ${JSON.stringify(text.slice(0, 80))}`);
   const [, y, mo, d, h, mi, s, frac, zone] = m;
   const ms = Number(((frac ?? '') + '000').slice(0, 3));
   let t = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
@@ -95,7 +95,7 @@ function readSmall(file: string, limit: number): string {
   try {
     const buf = Buffer.alloc(limit + 1);
     const n = fs.readSync(fd, buf, 0, buf.length, 0);
-    if (n > limit) throw new Error(`${file}: longer than ${limit} bytes`);
+    if (n > limit) throw new ContentCorruptError(file, `longer than ${limit} bytes`);
     return buf.subarray(0, n).toString('utf8');
   } finally {
     fs.closeSync(fd);
@@ -135,13 +135,13 @@ export function readStatus(dir: string): Status {
   } catch (e) {
     throw notFound(e, `ingest ${dir} data`);
   }
-  if (!st.isFile()) throw new Error(`ingest ${dir}: data is not a regular file`);
+  if (!st.isFile()) throw new ContentUnsafePathError(path.join(dir, 'data'), 'not a regular file');
   const ref = readIngestRef(dir);
   let startedAt: Date;
   let updatedAt: Date;
   try {
-    startedAt = parseTimestamp(readSmall(path.join(dir, 'startedat'), 64));
-    updatedAt = parseTimestamp(readSmall(path.join(dir, 'updatedat'), 64));
+    startedAt = parseTimestamp(readSmall(path.join(dir, 'startedat'), 64), path.join(dir, 'startedat'));
+    updatedAt = parseTimestamp(readSmall(path.join(dir, 'updatedat'), 64), path.join(dir, 'updatedat'));
   } catch (e) {
     throw notFound(e, `ingest ${dir} timestamps`, ref);
   }

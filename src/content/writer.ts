@@ -16,6 +16,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { Digester, parseDigest, CANONICAL, type Algorithm, type ParsedDigest } from './digest.js';
 import {
   ContentAlreadyExistsError,
+  ContentCorruptError,
   ContentDigestMismatchError,
   ContentInvalidArgumentError,
   ContentPreconditionError,
@@ -138,8 +139,8 @@ export async function openWriter(host: WriterHost, opts: WriterOptions): Promise
     if (existed) {
       try {
         const st = readStatus(dir);
-        if (st.ref !== ref) throw new Error(`ref key does not match: ${ref} != ${st.ref}`);
-        if (total > 0 && st.total > 0 && total !== st.total) throw new Error(`provided total differs from status: ${total} != ${st.total}`);
+        if (st.ref !== ref) throw new ContentCorruptError(path.join(dir, 'ref'), `ref key does not match: ${ref} != ${st.ref}`);
+        if (total > 0 && st.total > 0 && total !== st.total) throw new ContentInvalidArgumentError(`provided total differs from status: ${total} != ${st.total}`);
         offset = await hashHandle(fh, digester);
         startedAt = st.startedAt;
         updatedAt = st.updatedAt;

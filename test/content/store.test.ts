@@ -20,6 +20,7 @@ import {
   ContentDigestMismatchError,
   ContentUnsafePathError,
   ContentPreconditionError,
+  ContentCorruptError,
   InvalidDigestError,
   InvalidRefError,
   type ContentStore,
@@ -206,6 +207,27 @@ test('ContentStore_statusesAndAbort', async () => {
   await assert.rejects(() => store.status('one'), (e) => e instanceof ContentNotFoundError);
   await assert.rejects(() => store.abort('one'), (e) => e instanceof ContentNotFoundError);
   assert.deepEqual((await store.listStatuses()).map((s) => s.ref).sort(), ['three', 'two']);
+});
+
+test('ContentStore_status_damagedIngestFiles_typedErrorsNamingTheFile', async () => {
+  const dir = tmp();
+  const store = await openContentStore(dir);
+  const w = await store.writer({ ref: 'damaged', total: 10 });
+  await w.write(Buffer.from('abc'));
+  await w.close();
+  const ingest = path.join(dir, 'ingest', ingestKey('damaged'));
+  fs.writeFileSync(path.join(ingest, 'startedat'), 'not a time');
+  await assert.rejects(
+    () => store.status('damaged'),
+    (e) => e instanceof ContentCorruptError && e.code === 'ERR_CONTENT_CORRUPT' && e.path === path.join(ingest, 'startedat'),
+  );
+  fs.writeFileSync(path.join(ingest, 'ref'), 'x'.repeat(MAX_REF_LENGTH * 4 + 1));
+  await assert.rejects(() => store.status('damaged'), (e) => e instanceof ContentCorruptError && e.path === path.join(ingest, 'ref'));
+  fs.rmSync(path.join(ingest, 'data'));
+  fs.mkdirSync(path.join(ingest, 'data'));
+  await assert.rejects(() => store.status('damaged'), (e) => e instanceof ContentUnsafePathError);
+  // Nothing was repaired or removed behind the caller's back.
+  assert.ok(fs.statSync(path.join(ingest, 'data')).isDirectory());
 });
 
 test('ContentStore_hostileInput_isRefusedBeforeTouchingPaths', async () => {
