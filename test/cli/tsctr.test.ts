@@ -6,6 +6,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli/tsctr.js';
 import { TabWriter } from '../../src/cli/format/tabwriter.js';
 import { humanSize, progressBytes } from '../../src/cli/format/units.js';
@@ -32,7 +33,7 @@ function snapshotTree(dir: string): Map<string, string> {
 }
 
 test('format_goFacts_fromNotes', () => {
-  // Values recorded from ctr in /work/shared/NOTES.md.
+  // Values recorded from ctr in ../shared/NOTES.md.
   assert.equal(humanSize(183), '183B');
   assert.equal(humanSize(40960), '40.96kB');
   assert.equal(progressBytes(41574), '40.6 KiB');
@@ -82,7 +83,7 @@ if (existsSync(join(FIXTURE, 'expected', 'index.json'))) {
   }
 }
 
-const CORPUS = '/work/shared/corpus';
+const CORPUS = fileURLToPath(new URL('../../../shared/corpus', import.meta.url));
 if (existsSync(CORPUS)) {
   test('tsctr_corpusRoot_listsWithoutWriting', async () => {
     const root = mkdtempSync(join(tmpdir(), 'tsctr-'));

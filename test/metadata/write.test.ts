@@ -1,6 +1,6 @@
 // The metadata write side: containerd 1.6's Init/migrations, validation and error texts, label replacement,
 // round trips through the reader, and byte-identical subtrees against meta.db files containerd wrote
-// (the committed 1.6.20 fixture root, and /work/shared/corpus when present). Every test ends with a clean
+// (the committed 1.6.20 fixture root, and ../shared/corpus when present). Every test ends with a clean
 // tx.check() of the bolt file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,7 +28,7 @@ import {
   type MetadataDB,
 } from '../../src/metadata/index.js';
 
-const CORPUS = '/work/shared/corpus';
+const CORPUS = fileURLToPath(new URL('../../../shared/corpus', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('../../fixtures/containerd/root/io.containerd.metadata.v1.bolt/meta.db', import.meta.url));
 
 const D1 = 'sha256:' + '1'.repeat(64);
