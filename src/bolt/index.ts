@@ -37,3 +37,4 @@ export {
   type MetaUpdateField,
   type MetaValidation,
 } from './surgery.js';
+export { pageMap, PAGE_KINDS, type PageKind, type PageMap, type BucketUsage, type UsageCounts } from './pagemap.js';

@@ -19,6 +19,8 @@ import { open, BoltError, BoltIOError, ErrFileTooSmall, ErrSnapshotUnstable, typ
 import { addStats, emptyStats, type BucketStats } from '../bolt/bucket.js';
 import { compact } from '../bolt/compact.js';
 import { salvage, salvageSummary } from '../bolt/salvage.js';
+import { pageMap } from '../bolt/pagemap.js';
+import { renderPageMapHTML } from './format/pagemap-html.js';
 import {
   META_UPDATE_FIELDS,
   checkFreelistRebuild,
@@ -1259,6 +1261,45 @@ function cmdSalvage(ctx: Ctx, args: string[]): void {
   ctx.out(salvageSummary(report) + '\n');
 }
 
+const USAGE_MAP = `usage: tsbolt map [options] FILE [-o OUT.html]
+
+Map writes one self-contained HTML page (no external resources) showing the page space of the
+bbolt database at FILE, one cell per page coloured by kind (meta, freelist, branch, leaf,
+overflow, free, unreachable, unallocated) with a legend of counts, and the bucket tree with the
+keys, nested buckets, pages and bytes of every bucket. FILE is only read.
+
+Options:
+
+	-o, --output OUT
+		Where to write the page (default: standard output).
+	--title T
+		The page's title (default: FILE).
+`;
+
+/** `map FILE [-o OUT]` (tsbolt only): the page map as HTML (src/bolt/pagemap.ts, format/pagemap-html.ts). */
+function cmdMap(ctx: Ctx, args: string[]): void {
+  if (args.some((a) => a === '-h' || a === '--help' || a === '-help')) {
+    ctx.err(USAGE_MAP + '\n');
+    throw new UsageError();
+  }
+  const f = parsePFlags(args, { output: { kind: 'string', short: 'o' }, title: { kind: 'string' } });
+  const src = f.args[0] ?? '';
+  requirePath(src);
+  if (f.args.length > 1) throw new CliError(`too many arguments: ${f.args.slice(1).join(' ')}`);
+  const html = withDB(src, (db) => db.view((tx) => renderPageMapHTML(pageMap(tx), pflagLast(f, 'title') ?? src)));
+  const out = pflagLast(f, 'output');
+  if (out === undefined || out === '' || out === '-') {
+    ctx.out(html);
+    return;
+  }
+  if (path.resolve(out) === path.resolve(src)) throw new CliError(`refusing to write the map over ${src}`);
+  try {
+    fs.writeFileSync(out, html);
+  } catch (e) {
+    throw new CliError(`write ${out}: ${goErrnoText(e)}`, { cause: e });
+  }
+}
+
 const USAGE_SURGERY = `surgery related commands
 
 Usage:
@@ -1568,6 +1609,8 @@ function run(ctx: Ctx, argv: string[]): void {
       return cmdStats(ctx, args);
     case 'salvage':
       return cmdSalvage(ctx, args);
+    case 'map':
+      return cmdMap(ctx, args);
     case 'surgery':
       return cmdSurgery(ctx, args);
     default:
