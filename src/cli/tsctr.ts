@@ -31,6 +31,7 @@ import { humanDuration, humanSize, progressBytes } from './format/units.js';
 import { TabWriter } from './format/tabwriter.js';
 import { contentIngest } from './ctr/content-ingest.js';
 import { runRepair } from './ctr/repair.js';
+import { snapshotsWhich } from './ctr/which.js';
 
 export interface IO {
   stdout: { write(s: string): unknown };
@@ -363,6 +364,7 @@ function snapshots(ctx: Ctx, argv: string[]): number {
   const sub = argv[i];
   const rest = argv.slice(i + 1);
   const a = parseSub(rest);
+  if (sub === 'which') return withMeta(ctx, (m) => snapshotsWhich(ctx.root, ctx.namespace, snapshotter, a.args[0], a.json, m, ctx.io));
   return withMeta(ctx, (m) => {
     const infos = snapshotInfos(ctx, m, snapshotter);
     switch (sub) {
@@ -468,6 +470,7 @@ commands:
   content active [REGEXP]
   content ingest [--expected-size N] [--expected-digest D] REF   (writes: the blob from stdin)
   snapshots [--snapshotter NAME] ls|info KEY|tree
+  snapshots [--snapshotter NAME] which PATH|ID|KEY    (not ctr's: who owns a snapshot directory, or where KEY's is)
   leases ls [-q] [FILTER...]
   overview
 listings accept --json
