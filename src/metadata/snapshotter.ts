@@ -10,11 +10,12 @@
 //   │   └── inodes, size            signed varints (committed snapshots' usage)
 //   └── parents/<uvarint parent id> 0x00 <uvarint child id> = child backend name
 
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { open, type DB } from '../bolt/index.js';
+import { open, type DB, type Tx } from '../bolt/index.js';
 import { BUCKET_KEY_PARENT, getBucket, readLabels, readTimestamps, str } from './buckets.js';
-import { decodeUvarint, decodeVarint, type GoTime } from './encoding.js';
-import { ErrNotFound } from './errors.js';
+import { decodeUvarint, decodeVarint, encodeUvarint, type GoTime } from './encoding.js';
+import { ErrFailedPrecondition, ErrNotFound } from './errors.js';
 
 export const KIND_VIEW = 1;
 export const KIND_ACTIVE = 2;
@@ -47,9 +48,15 @@ export function snapshotDir(snapshotterRoot: string, snapshotter: string, id: nu
 export class SnapshotterDB {
   private constructor(readonly db: DB) {}
 
-  static open(path: string, options: { readOnly?: boolean } = { readOnly: true }): SnapshotterDB {
+  /** Read-only opens never wait for containerd's lock; read-write ones wait `timeout` ms (0 = forever) and throw ErrTimeout. */
+  static open(path: string, options: { readOnly?: boolean; timeout?: number } = { readOnly: true }): SnapshotterDB {
     const readOnly = options.readOnly ?? true;
-    return new SnapshotterDB(open(path, readOnly ? { readOnly, lock: 'auto' } : { readOnly }));
+    return new SnapshotterDB(open(path, readOnly ? { readOnly, lock: 'auto' } : { readOnly, ...(options.timeout !== undefined ? { timeout: options.timeout } : {}) }));
+  }
+
+  /** storage.Remove of each name in one write transaction (all or nothing). */
+  remove(...names: string[]): RemovedSnapshot[] {
+    return this.db.update((tx) => names.map((n) => removeBackendSnapshot(tx, n)));
   }
 
   close(): void {
@@ -105,4 +112,63 @@ export class SnapshotterDB {
       return out;
     });
   }
+}
+
+// ---- write side (snapshots/storage/bolt.go Remove) ----------------------------------------------
+
+export interface RemovedSnapshot {
+  name: string;
+  id: number;
+  kind: SnapshotKind;
+}
+
+function readId(b: { get(k: string): Uint8Array | undefined }): number {
+  const v = b.get('id');
+  return v && v.length > 0 ? decodeUvarint(v)[0] : 0;
+}
+
+/** parentKey(parent, child): uvarint parent, 0x00, uvarint child. */
+export function parentKey(parent: number, child: number): Uint8Array {
+  const p = encodeUvarint(parent);
+  const c = encodeUvarint(child);
+  const out = new Uint8Array(p.length + 1 + c.length);
+  out.set(p, 0);
+  out.set(c, p.length + 1);
+  return out;
+}
+
+/**
+ * storage.Remove: deletes v1/snapshots/<name> and its v1/parents entry. Refuses a snapshot that still has a
+ * child in the parents index ("cannot remove snapshot with child: failed precondition"), as containerd does.
+ */
+export function removeBackendSnapshot(tx: Tx, name: string): RemovedSnapshot {
+  const bkt = getBucket(tx, 'v1', 'snapshots');
+  const sbkt = bkt?.bucket(name);
+  if (!bkt || !sbkt) throw new ErrNotFound(`snapshot ${name}: not found`);
+  const id = readId(sbkt);
+  const kind = kindName(sbkt.get('kind')?.[0] ?? 0);
+  const parent = str(sbkt.get(BUCKET_KEY_PARENT));
+  const pbkt = getBucket(tx, 'v1', 'parents');
+  if (pbkt) {
+    const prefix = encodeUvarint(id);
+    const first = pbkt.cursor().seek(Uint8Array.from([...prefix, 0]));
+    if (first && decodeUvarint(first[0])[0] === id) throw new ErrFailedPrecondition('cannot remove snapshot with child: failed precondition');
+    if (parent !== '') {
+      const spbkt = bkt.bucket(parent);
+      if (!spbkt) throw new ErrNotFound(`snapshot ${name}: not found`);
+      pbkt.delete(parentKey(readId(spbkt), id));
+    }
+  }
+  bkt.deleteBucket(name);
+  return { name, id, kind };
+}
+
+/** The directory a snapshot's removal deletes: overlayfs snapshots/<id> (fs/ and work/), native snapshots/<id>. */
+export function snapshotRootDir(snapshotterRoot: string, id: number): string {
+  return join(snapshotterRoot, 'snapshots', String(id));
+}
+
+/** Removes a snapshot's directory (os.RemoveAll: a missing one is fine). */
+export function removeSnapshotDir(snapshotterRoot: string, id: number): void {
+  rmSync(snapshotRootDir(snapshotterRoot, id), { recursive: true, force: true });
 }

@@ -1,0 +1,251 @@
+// tsctr gc [--dry-run] | gc why OBJECT, and the removals that end in containerd's collector:
+// `snapshots [--snapshotter S] rm KEY...` and `containers rm [--keep-snapshot] ID...`, on a stopped root.
+//
+// gc --dry-run and gc why read meta.db through the read path (lock-free when containerd holds it) and
+// change nothing. gc and the removals open meta.db read-write with a short lock timeout and refuse while
+// containerd runs. The removals print what ctr 1.6 prints (recorded: fixtures/ctr-rm/); ctr has no gc command,
+// so gc prints its own table (STORE TYPE ID), one row per record, snapshot, directory, blob and ingest removed.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ErrTimeout } from '../../bolt/index.js';
+import { openMetadata, ErrNotFound, ErrInvalidArgument, type MetadataDB } from '../../metadata/index.js';
+import { getContainer } from '../../metadata/containers.js';
+import { deleteContainer } from '../../metadata/container-store.js';
+import { gcPlan, nodeId, whyChain, type GCNode, type GCLink } from '../../metadata/gc.js';
+import { garbageCollect, planGarbageCollect, removeBackendAndDir, snapshotterRoot, type GCRun } from '../../metadata/gc-cleanup.js';
+import { removeSnapshotRecord } from '../../metadata/snapshot-store.js';
+import { listImages } from '../../metadata/images.js';
+import { listLeases } from '../../metadata/leases.js';
+import { listIngests, listContent, isDigest } from '../../metadata/content.js';
+import { listSnapshotters, listSnapshotRefs } from '../../metadata/snapshots.js';
+import { TabWriter } from '../format/tabwriter.js';
+import { META_DB, RootLockedError, WRITE_LOCK_TIMEOUT_MS } from './content-ingest.js';
+import { CtrCommandError, logrusLine, type RepairIO } from './repair.js';
+
+function openWrite(root: string): MetadataDB {
+  const path = join(root, META_DB);
+  try {
+    return openMetadata(path, { readOnly: false, timeout: WRITE_LOCK_TIMEOUT_MS });
+  } catch (e) {
+    if (e instanceof ErrTimeout) throw new RootLockedError(path);
+    throw e;
+  }
+}
+
+function withDB<T>(m: MetadataDB, fn: (m: MetadataDB) => T): T {
+  try {
+    return fn(m);
+  } finally {
+    m.close();
+  }
+}
+
+function msg(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** A snapshotter's database is locked too while containerd runs. */
+function lockedAs<T>(root: string, snapshotter: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ErrTimeout) throw new RootLockedError(join(snapshotterRoot(root, snapshotter), 'metadata.db'));
+    throw e;
+  }
+}
+
+/** The gc table: meta.db records, then each dirty snapshotter, then the content store. */
+export function formatGCRun(run: GCRun): string {
+  const tw = new TabWriter(1, 8, 1, ' ');
+  tw.write('STORE\tTYPE\tID\t\n');
+  for (const n of run.plan.removed) tw.write(`meta.db\t${n.type}\t${n.namespace}/${n.key}\t\n`);
+  for (const s of run.snapshotters) {
+    if (!s.supported) {
+      tw.write(`${s.snapshotter}\tskipped\t(tsctr cleans native and overlayfs backends only)\t\n`);
+      continue;
+    }
+    for (const b of s.remove) tw.write(`${s.snapshotter}\tsnapshot\t${b.name}\t\n`);
+    for (const b of s.refused) tw.write(`${s.snapshotter}\tkept\t${b.name} (cannot remove snapshot with child)\t\n`);
+    for (const d of s.dirs) tw.write(`${s.snapshotter}\tdir\t${d}\t\n`);
+  }
+  for (const d of run.content?.blobs ?? []) tw.write(`content\tblob\t${d}\t\n`);
+  for (const r of run.content?.ingests ?? []) tw.write(`content\tingest\t${r}\t\n`);
+  return tw.flush();
+}
+
+/** Finds what OBJECT names in the namespace: a digest, an image, "<snapshotter>/<key>", a lease, an ingest ref, a container. */
+function resolveObject(m: MetadataDB, ns: string, object: string): GCNode {
+  return m.view((tx) => {
+    const node = (type: GCNode['type'], key: string): GCNode => ({ type, namespace: ns, key });
+    if (isDigest(object) && listContent(tx, ns).some((c) => c.digest === object)) return node('content', object);
+    if (listImages(tx, ns).some((i) => i.name === object)) return node('image', object);
+    const i = object.indexOf('/');
+    if (i > 0) {
+      const sn = object.slice(0, i);
+      const key = object.slice(i + 1);
+      if (listSnapshotters(tx, ns).includes(sn) && listSnapshotRefs(tx, ns, sn).some((s) => s.key === key)) return node('snapshot', object);
+    }
+    if (listLeases(tx, ns).some((l) => l.id === object)) return node('lease', object);
+    if (listIngests(tx, ns).some((g) => g.ref === object)) return node('ingest', object);
+    if (getContainer(tx, ns, object)) return node('container', object);
+    throw new ErrNotFound(`${JSON.stringify(object)} in namespace ${JSON.stringify(ns)}: no image, blob, snapshot (<snapshotter>/<key>), lease, ingest or container of that name: not found`);
+  });
+}
+
+export function formatChain(node: GCNode, chain: GCLink[] | undefined): string {
+  if (!chain) return `${nodeId(node)}: not referenced: would be collected\n`;
+  return chain.map((l) => `${nodeId(l.node)}: ${l.from ? l.edge : `root (${l.edge})`}\n`).join('');
+}
+
+export function gcWhy(root: string, ns: string, object: string, io: RepairIO, now = new Date()): void {
+  const m = openMetadata(join(root, META_DB), { readOnly: true });
+  withDB(m, (m) => {
+    const node = resolveObject(m, ns, object);
+    const plan = m.view((tx) => gcPlan(tx, now));
+    io.stdout.write(formatChain(node, whyChain(plan, node)));
+  });
+}
+
+export function gcDryRun(root: string, io: RepairIO, now = new Date()): void {
+  const m = openMetadata(join(root, META_DB), { readOnly: true });
+  io.stdout.write(formatGCRun(withDB(m, (m) => planGarbageCollect(root, m, now))));
+}
+
+export function gcCollect(root: string, io: RepairIO, now = new Date()): void {
+  const run = withDB(openWrite(root), (m) => {
+    try {
+      return garbageCollect(root, m, now, WRITE_LOCK_TIMEOUT_MS);
+    } catch (e) {
+      if (e instanceof ErrTimeout) throw new RootLockedError(join(root, '<snapshotter>/metadata.db'));
+      throw e;
+    }
+  });
+  io.stdout.write(formatGCRun(run));
+}
+
+/** A snapshotter containerd would have loaded on this root: its plugin directory exists. */
+function snapshotterLoaded(root: string, sn: string): boolean {
+  return sn !== '' && existsSync(snapshotterRoot(root, sn));
+}
+
+/**
+ * ctr snapshots rm KEY...: stops at the first failure ("failed to remove %q: ..."); the keys before it are removed.
+ * The meta.db records go in one transaction; then each backend snapshot (record + directory), as the collection
+ * containerd schedules right after would remove it.
+ */
+export function snapshotsRm(root: string, ns: string, snapshotter: string, keys: string[]): void {
+  if (keys.length === 0) return;
+  if (!snapshotterLoaded(root, snapshotter)) throw new CtrCommandError(`failed to remove ${JSON.stringify(keys[0])}: snapshotter not loaded: ${snapshotter}: invalid argument`);
+  let failure: string | undefined;
+  const names = withDB(openWrite(root), (m) =>
+    m.update((tx) => {
+      const out: string[] = [];
+      for (const k of keys) {
+        try {
+          out.push(removeSnapshotRecord(tx, ns, snapshotter, k));
+        } catch (e) {
+          failure = `failed to remove ${JSON.stringify(k)}: ${msg(e)}`;
+          break;
+        }
+      }
+      return out;
+    }),
+  );
+  for (const n of names) if (n !== '') lockedAs(root, snapshotter, () => removeBackendAndDir(root, snapshotter, n, WRITE_LOCK_TIMEOUT_MS));
+  if (failure !== undefined) throw new CtrCommandError(failure);
+}
+
+/**
+ * ctr containers rm [--keep-snapshot] ID...: each container's snapshot first (unless kept; a missing one is fine),
+ * then the container; a failing ID is logged and the next one tried; the first error is returned.
+ */
+export function containersRm(root: string, ns: string, ids: string[], keepSnapshot: boolean, io: RepairIO): void {
+  if (ids.length === 0) throw new CtrCommandError('must specify at least one container to delete: invalid argument');
+  const errors: string[] = [];
+  const removedSnapshots: [string, string][] = [];
+  withDB(openWrite(root), (m) =>
+    m.update((tx) => {
+      for (const id of ids) {
+        try {
+          const c = getContainer(tx, ns, id);
+          if (!c) throw new ErrNotFound(`container ${JSON.stringify(id)} in namespace ${JSON.stringify(ns)}: not found`);
+          if (!keepSnapshot && c.snapshotKey !== '') {
+            if (c.snapshotter === '') throw new ErrInvalidArgument('container.Snapshotter must be set to cleanup rootfs snapshot: invalid argument');
+            if (!snapshotterLoaded(root, c.snapshotter)) throw new ErrInvalidArgument(`snapshotter not loaded: ${c.snapshotter}: invalid argument`);
+            try {
+              const name = removeSnapshotRecord(tx, ns, c.snapshotter, c.snapshotKey);
+              if (name !== '') removedSnapshots.push([c.snapshotter, name]);
+            } catch (e) {
+              if (!(e instanceof ErrNotFound)) throw e;
+            }
+          }
+          deleteContainer(tx, ns, id);
+        } catch (e) {
+          errors.push(msg(e));
+          io.stderr.write(logrusLine('error', `failed to delete container ${JSON.stringify(id)}`, msg(e)));
+        }
+      }
+    }),
+  );
+  for (const [sn, name] of removedSnapshots) lockedAs(root, sn, () => removeBackendAndDir(root, sn, name, WRITE_LOCK_TIMEOUT_MS));
+  if (errors.length > 0) throw new CtrCommandError(errors[0]!);
+}
+
+function takeBoolFlags(argv: string[], allowed: string[]): { flags: Set<string>; args: string[] } {
+  const flags = new Set<string>();
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      i++;
+      break;
+    }
+    if (!a.startsWith('-') || a === '-') break;
+    const name = a.replace(/^--?/, '');
+    if (!allowed.includes(name)) throw new CtrCommandError(`flag provided but not defined: -${name}`, { exitCode: 2 });
+    flags.add(name);
+  }
+  return { flags, args: argv.slice(i) };
+}
+
+const RM = new Set(['rm', 'remove', 'delete', 'del']);
+
+/**
+ * gc, snapshots rm and containers rm; undefined when the command is none of them. `argv` is what follows the
+ * command name (e.g. ["--snapshotter", "native", "rm", "k"] for snapshots).
+ */
+export function runGC(root: string, ns: string, cmd: string, argv: string[], io: RepairIO, env: NodeJS.ProcessEnv): number | undefined {
+  if (cmd === 'gc') {
+    if (argv[0] === 'why') {
+      const object = argv[1];
+      if (object === undefined || argv.length !== 2) throw new CtrCommandError('usage: gc why OBJECT (an image, a digest, <snapshotter>/<key>, a lease)', { exitCode: 2 });
+      gcWhy(root, ns, object, io);
+      return 0;
+    }
+    const f = takeBoolFlags(argv, ['dry-run', 'n']);
+    if (f.args.length > 0) throw new CtrCommandError(`gc: unexpected argument ${f.args[0]}`, { exitCode: 2 });
+    if (f.flags.size > 0) gcDryRun(root, io);
+    else gcCollect(root, io);
+    return 0;
+  }
+  if (cmd === 'snapshots' || cmd === 'snapshot') {
+    let snapshotter = env.CONTAINERD_SNAPSHOTTER || 'overlayfs';
+    let i = 0;
+    for (; i < argv.length && argv[i]!.startsWith('-'); i++) {
+      const mm = /^--?snapshotter(?:=(.*))?$/s.exec(argv[i]!);
+      if (!mm) return undefined; // the listing commands report their own flag errors
+      const v = mm[1] ?? argv[++i];
+      if (v === undefined) return undefined;
+      snapshotter = v;
+    }
+    if (!RM.has(argv[i] ?? '')) return undefined;
+    snapshotsRm(root, ns, snapshotter, takeBoolFlags(argv.slice(i + 1), []).args);
+    return 0;
+  }
+  if ((cmd === 'containers' || cmd === 'container' || cmd === 'c') && RM.has(argv[0] ?? '')) {
+    const f = takeBoolFlags(argv.slice(1), ['keep-snapshot']);
+    containersRm(root, ns, f.args, f.flags.has('keep-snapshot'), io);
+    return 0;
+  }
+  return undefined;
+}

@@ -1,0 +1,97 @@
+// tsctr snapshots rm / containers rm on copies of the containerd 1.6 fixture root, against what real ctr 1.6
+// printed for the same commands on the same root (fixtures/ctr-rm/record.mjs -> expected.json; logrus'
+// time="..." masked), and the listings after; then the backends: removed snapshots lose their snapshotter record
+// and directory, the others keep theirs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { main } from '../../src/cli/tsctr.js';
+import { SnapshotterDB } from '../../src/metadata/index.js';
+
+const FIXTURE = fileURLToPath(new URL('../../fixtures/containerd/root', import.meta.url));
+const EXPECTED = JSON.parse(fs.readFileSync(fileURLToPath(new URL('../../fixtures/ctr-rm/expected.json', import.meta.url)), 'utf8')) as {
+  steps: { argv: string[]; code: number; stdout: string; stderr: string }[];
+  after: { argv: string[]; code: number; stdout: string; stderr: string }[];
+};
+
+function copyRoot(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsctr-rm-'));
+  fs.cpSync(FIXTURE, path.join(dir, 'root'), { recursive: true });
+  return path.join(dir, 'root');
+}
+
+async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } }, {});
+  return { code, stdout, stderr: stderr.replace(/time="[^"]*"/g, 'time="T"') };
+}
+
+function backend(root: string, sn: string): Map<string, number> {
+  const db = SnapshotterDB.open(path.join(root, `io.containerd.snapshotter.v1.${sn}`, 'metadata.db'));
+  try {
+    return new Map(db.list().map((s) => [s.name.split('/').slice(2).join('/') + '@' + s.name.split('/')[0], s.id]));
+  } finally {
+    db.close();
+  }
+}
+
+test('tsctr_snapshotsRm_containersRm_printWhatCtrPrinted_andLeaveWhatCtrLeft', async () => {
+  const root = copyRoot();
+  const nativeBefore = backend(root, 'native');
+  const overlayBefore = backend(root, 'overlayfs');
+  const dirsBefore = (sn: string) => fs.readdirSync(path.join(root, `io.containerd.snapshotter.v1.${sn}`, 'snapshots')).sort();
+  const dirs0 = { native: dirsBefore('native'), overlayfs: dirsBefore('overlayfs') };
+  for (const s of EXPECTED.steps) {
+    assert.deepEqual(await run(['--root', root, ...s.argv]), { code: s.code, stdout: s.stdout, stderr: s.stderr }, s.argv.join(' '));
+  }
+  for (const s of EXPECTED.after) {
+    assert.deepEqual(await run(['--root', root, ...s.argv]), { code: s.code, stdout: s.stdout, stderr: s.stderr }, s.argv.join(' '));
+  }
+  // Backends: what ctr removed in meta.db is gone from the snapshotters too (records and directories).
+  const gone = {
+    native: ['native-child@default', 'native-committed@default', 'db1@default', 'sha256:25bb22744af72d9a92e2938cd879a3b1e7b7e79f3a560f5bc3cf27fd3516cf65@default'],
+    overlayfs: ['overlayfs-scratch@default', 'web2@default', 'web1@default', 'app-0-main@k8s.io', 'app-0-sandbox@k8s.io'],
+  };
+  for (const [sn, before] of [['native', nativeBefore], ['overlayfs', overlayBefore]] as const) {
+    const after = backend(root, sn);
+    for (const [name, id] of before) {
+      const removed = gone[sn].includes(name);
+      assert.equal(after.has(name), !removed, `${sn} ${name}`);
+      const dir = path.join(root, `io.containerd.snapshotter.v1.${sn}`, 'snapshots', String(id));
+      if (removed) assert.ok(!fs.existsSync(dir), `${dir} removed`);
+      else assert.equal(fs.existsSync(dir), dirs0[sn].includes(String(id)), `${dir} kept`);
+    }
+    assert.equal(after.size, before.size - gone[sn].length);
+  }
+  assert.ok(dirs0.native.includes(String(nativeBefore.get('db1@default'))), 'the fixture has the directory the rm removed');
+});
+
+test('tsctr_snapshotsRm_containersRm_gc_refuseWhileMetaDbIsLocked_andChangeNothing', async () => {
+  const root = copyRoot();
+  const db = path.join(root, 'io.containerd.metadata.v1.bolt', 'meta.db');
+  const before = fs.readFileSync(db);
+  const child = spawn(process.execPath, ['-e', `const fe=require('fs-ext');const fs=require('fs');const fd=fs.openSync(${JSON.stringify(db)},'r+');fe.flockSync(fd,'exnb');console.log('locked');setTimeout(()=>{},30000)`], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+    for (const argv of [['snapshots', 'rm', 'web1'], ['containers', 'rm', 'web1'], ['gc']]) {
+      const r = await run(['--root', root, '-n', 'default', ...argv]);
+      assert.equal(r.code, 1);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /is locked by another process \(is containerd running on this root\?\)/);
+    }
+    assert.deepEqual(fs.readFileSync(db), before);
+    // gc --dry-run and gc why read through the lock.
+    assert.equal((await run(['--root', root, 'gc', '--dry-run'])).code, 0);
+    assert.equal((await run(['--root', root, 'gc', 'why', 'overlayfs/web1'])).stdout, 'container default/web1: root (container)\nsnapshot default/overlayfs/web1: container snapshotKey\n');
+  } finally {
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+  }
+});
