@@ -32,6 +32,7 @@ import { TabWriter } from './format/tabwriter.js';
 import { contentIngest } from './ctr/content-ingest.js';
 import { runRepair } from './ctr/repair.js';
 import { runGC } from './ctr/gc.js';
+import { snapshotsWhich } from './ctr/which.js';
 
 export interface IO {
   stdout: { write(s: string): unknown };
@@ -364,6 +365,7 @@ function snapshots(ctx: Ctx, argv: string[]): number {
   const sub = argv[i];
   const rest = argv.slice(i + 1);
   const a = parseSub(rest);
+  if (sub === 'which') return withMeta(ctx, (m) => snapshotsWhich(ctx.root, ctx.namespace, snapshotter, a.args[0], a.json, m, ctx.io));
   return withMeta(ctx, (m) => {
     const infos = snapshotInfos(ctx, m, snapshotter);
     switch (sub) {
@@ -469,6 +471,7 @@ commands:
   content active [REGEXP]
   content ingest [--expected-size N] [--expected-digest D] REF   (writes: the blob from stdin)
   snapshots [--snapshotter NAME] ls|info KEY|tree
+  snapshots [--snapshotter NAME] which PATH|ID|KEY    (not ctr's: who owns a snapshot directory, or where KEY's is)
   leases ls [-q] [FILTER...]
   gc [--dry-run] | gc why OBJECT      (not ctr's: containerd's garbage collection offline; why OBJECT stays)
   snapshots [--snapshotter NAME] rm KEY...   containers rm [--keep-snapshot] ID...   (writes)
