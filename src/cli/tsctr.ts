@@ -11,6 +11,7 @@ import {
   adaptContent,
   adaptImage,
   adaptLease,
+  adaptSandbox,
   formatRFC3339,
   isDigest,
   openMetadata,
@@ -29,6 +30,7 @@ import { imagePlatforms, imageSize } from '../metadata/imagewalk.js';
 import { defaultPlatform, onlyPlatform } from '../metadata/platforms.js';
 import { humanDuration, humanSize, progressBytes } from './format/units.js';
 import { TabWriter } from './format/tabwriter.js';
+import { goTimeStringUTC } from './format/gotime.js';
 import { contentIngest } from './ctr/content-ingest.js';
 import { runRepair } from './ctr/repair.js';
 import { runGC } from './ctr/gc.js';
@@ -447,6 +449,41 @@ function leasesLs(ctx: Ctx, argv: string[]): number {
 }
 
 /** Not a ctr command: every namespace with its images and containers tables. */
+/**
+ * sandboxes ls [--filters F]... : ctr 1.7's command (1.6 has none), for 1.7 files (sandboxes in the top-level
+ * <ns>/sandboxes) and 2.x files (v1/<ns>/sandboxes): ID, CREATED (Go's time.String of the UTC time gRPC
+ * delivers) and RUNTIME, tabwriter (1, 8, 1, ' ').
+ */
+function sandboxesLs(ctx: Ctx, argv: string[]): number {
+  const filters: string[] = [];
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const m = /^--?filters(?:=(.*))?$/s.exec(a);
+    if (m) {
+      const v = m[1] ?? argv[++i];
+      if (v === undefined) throw new UsageError('flag needs an argument: -filters');
+      filters.push(v);
+    } else if (a === '--json' || a === '-json') json = true;
+    else throw new UsageError(a.startsWith('-') ? `flag provided but not defined: ${a}` : `sandboxes ls takes no arguments (use --filters): ${a}`);
+  }
+  return withMeta(ctx, (m) => {
+    let f;
+    try {
+      f = parseFilters(...filters);
+    } catch (e) {
+      throw new Error(`failed to list sandboxes: ${(e as Error).message}: invalid argument`);
+    }
+    const list = m.sandboxes(ctx.namespace).filter((s) => f.match(adaptSandbox(s)));
+    if (json) return printJSON(ctx, list), 0;
+    const tw = new TabWriter(1, 8, 1, ' ');
+    tw.write('ID\tCREATED\tRUNTIME\t\n');
+    for (const s of list) tw.write(`${s.id}\t${goTimeStringUTC(s.createdAt)}\t${s.runtime.name}\t\n`);
+    ctx.io.stdout.write(tw.flush());
+    return 0;
+  });
+}
+
 function overview(ctx: Ctx): number {
   return withMeta(ctx, (m) => {
     const nss = m.namespaces();
@@ -477,6 +514,7 @@ commands:
   snapshots [--snapshotter NAME] rm KEY...   containers rm [--keep-snapshot] ID...   (writes)
   overview
 listings accept --json
+  sandboxes ls [--filters FILTER]...        (ctr 1.7's; 1.7 and 2.x files)
 `;
 
 /** content ingest [--expected-size N] [--expected-digest D] REF: the blob from stdin (a write command). */
@@ -534,6 +572,12 @@ function dispatch(ctx: Ctx, cmd: string, sub: string | undefined, rest: string[]
     case 'overview':
       return overview(ctx);
     case 'help':
+    case 'sandboxes':
+    case 'sandbox':
+    case 'sb':
+    case 's':
+      if (isLs) return sandboxesLs(ctx, rest);
+      break;
       ctx.io.stdout.write(USAGE);
       return 0;
   }

@@ -1,7 +1,7 @@
 // The metadata database (containerd's meta.db) as a whole: open, schema version, per-namespace readers.
 
-import { existsSync, statSync } from 'node:fs';
-import { open, type DB, type Tx } from '../bolt/index.js';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { open, readMeta, validateMeta, type DB, type Tx } from '../bolt/index.js';
 import { systemClock, type Clock } from './boltutil.js';
 import { createContainer, deleteContainer, updateContainer, type ContainerInput } from './container-store.js';
 import { addBlobRecord, deleteBlobRecord, updateContentLabels, type BlobRecordOptions, type UpdateContentOptions } from './content-store.js';
@@ -19,6 +19,7 @@ import { listImages, getImage, type Image } from './images.js';
 import { listLeases, type Lease, type LeaseResource } from './leases.js';
 import { listNamespaces, namespaceLabels, type Namespace } from './namespaces.js';
 import { listSandboxes, type Sandbox } from './sandboxes.js';
+import { createSandbox, deleteSandbox, sandboxLayoutFor, updateSandbox, type SandboxInput, type SandboxLayout } from './sandbox-store.js';
 import { listSnapshotRefs, listSnapshotters, type SnapshotRef } from './snapshots.js';
 
 /** dbVersion of containerd 1.6/1.7 (3) and 2.x (4); the newest this library writes. */
@@ -125,6 +126,17 @@ export class MetadataDB {
     return this.view((tx) => listSandboxes(tx, ns));
   }
 
+  sandbox(ns: string, id: string): Sandbox {
+    const s = this.sandboxes(ns).find((x) => x.id === id);
+    if (!s) throw new ErrNotFound(`sandbox ${JSON.stringify(id)}: not found`);
+    return s;
+  }
+
+  /** Where this file keeps sandboxes: v1/<ns>/sandboxes (dbVersion 4, 2.x) or <ns>/sandboxes (1.7). */
+  get sandboxLayout(): SandboxLayout {
+    return sandboxLayoutFor(this.version);
+  }
+
   // --- writes: one bolt transaction per call (namespace-store.ts, image-store.ts, ...) ---
 
   /** Runs fn in one write transaction (rolled back when it throws). */
@@ -192,6 +204,19 @@ export class MetadataDB {
     this.update((tx) => deleteLeaseResource(tx, ns, id, resource));
   }
 
+  /** sandboxStore.Create, in the layout of the file's version (sandboxLayout). */
+  createSandbox(ns: string, sandbox: SandboxInput): Sandbox {
+    return this.update((tx) => createSandbox(tx, ns, sandbox, this.sandboxLayout, this.clock));
+  }
+
+  updateSandbox(ns: string, sandbox: SandboxInput, fieldpaths?: string[]): Sandbox {
+    return this.update((tx) => updateSandbox(tx, ns, sandbox, fieldpaths, this.sandboxLayout, this.clock));
+  }
+
+  deleteSandbox(ns: string, id: string): void {
+    this.update((tx) => deleteSandbox(tx, ns, id, this.sandboxLayout));
+  }
+
   /** content/blob/<digest>/ for a blob already in the content store. */
   addBlobRecord(ns: string, digest: string, size: number, labels?: Labels, options: BlobRecordOptions = {}): ContentInfo {
     return this.update((tx) => addBlobRecord(tx, ns, digest, size, labels, options, this.clock));
@@ -208,14 +233,51 @@ export class MetadataDB {
 }
 
 /**
+ * Whether the file keeps its freelist on disk: false for NoFreelistSync files (containerd 1.7 and 2.x open
+ * meta.db that way). Read from the newest valid meta page; true for a missing, empty or unreadable file.
+ */
+export function persistsFreelist(path: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return true;
+  }
+  try {
+    const read = (off: number, n: number): Uint8Array => {
+      const b = new Uint8Array(n);
+      readSync(fd, b, 0, n, off);
+      return b;
+    };
+    const p0 = read(0, 4096);
+    const metas = [];
+    if (!validateMeta(p0, 0)) metas.push(readMeta(p0, 0));
+    const pageSize = metas[0]?.pageSize ?? 4096;
+    const p1 = read(pageSize, 4096);
+    if (!validateMeta(p1, 0)) metas.push(readMeta(p1, 0));
+    const newest = metas.sort((a, b) => b.txid - a.txid)[0];
+    return newest === undefined || newest.freelist !== undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * Opens a containerd meta.db. Read-only unless `readOnly: false`; a read-write open (creating a missing file)
  * first runs containerd 1.6's Init (migrations.ts): v1/version = 3 on a new file, migrations on an older one,
- * nothing written when the file is at 3 or newer.
+ * nothing written when the file is at 3 or newer. A file without a freelist on disk (NoFreelistSync, as
+ * containerd 1.7 and 2.x write meta.db) is opened NoFreelistSync and stays so: bbolt would otherwise commit a
+ * freelist page at open, changing a file that needs nothing.
  */
 export function openMetadata(path: string, options: OpenMetadataOptions = {}): MetadataDB {
   const readOnly = options.readOnly ?? true;
   // Read-only opens never wait for containerd's lock: lock-free snapshot when it is held.
-  const db = open(path, readOnly ? { readOnly, lock: 'auto' } : { readOnly, ...(options.timeout !== undefined ? { timeout: options.timeout } : {}) });
+  const db = open(
+    path,
+    readOnly
+      ? { readOnly, lock: 'auto' }
+      : { readOnly, ...(options.timeout !== undefined ? { timeout: options.timeout } : {}), ...(persistsFreelist(path) ? {} : { noFreelistSync: true }) },
+  );
   try {
     return new MetadataDB(db, readOnly, options.clock);
   } catch (e) {

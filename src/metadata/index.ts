@@ -12,7 +12,8 @@ export { type Container, type RuntimeInfo, adaptContainer } from './containers.j
 export { type ContentInfo, type Ingest, adaptContent, isDigest } from './content.js';
 export { type SnapshotRef } from './snapshots.js';
 export { type Lease, type LeaseResource, adaptLease } from './leases.js';
-export { type Sandbox } from './sandboxes.js';
+export { type Sandbox, adaptSandbox } from './sandboxes.js';
+export { type SandboxInput, type SandboxLayout, sandboxLayoutFor, validateSandbox } from './sandbox-store.js';
 export { SnapshotterDB, type BackendSnapshot, type SnapshotKind, kindName, snapshotDir, KIND_VIEW, KIND_ACTIVE, KIND_COMMITTED } from './snapshotter.js';
 export { openMetadata, MetadataDB, type OpenMetadataOptions, readDBVersion, DB_VERSION_V3, DB_VERSION_V4, MAX_KNOWN_DB_VERSION } from './db.js';
 // The write side (containerd 1.6 semantics and encodings).

@@ -1,10 +1,19 @@
-// Sandboxes (containerd 1.7+). 1.7 writes them to a top-level bucket <ns>/sandboxes/<id>/ (outside v1);
-// 2.x (dbVersion 4) moves them to v1/<ns>/sandboxes/<id>/.
-//   createdat, updatedat, labels/, runtime/{name, options}, spec (Any), extensions/, sandboxer (2.x)
+// Sandboxes (containerd 1.7+; metadata/sandbox.go). 1.7 writes them to a top-level bucket
+// <ns>/sandboxes/<id>/ (outside v1, dbVersion 3); 2.x (dbVersion 4, migration migrateSandboxes) moves
+// them to v1/<ns>/sandboxes/<id>/.
+//
+//   <id>/
+//   ├── createdat, updatedat   time.MarshalBinary
+//   ├── labels/                string map
+//   ├── extensions/<name>      protobuf Any
+//   ├── spec                   protobuf Any (the OCI spec as JSON)
+//   ├── sandboxer              text (2.x only)
+//   └── runtime/{name, options}   text, protobuf Any
 
 import type { Bucket, Tx } from '../bolt/index.js';
 import { decodeAny, type Any } from './any.js';
 import {
+  BUCKET_KEY_EXTENSIONS,
   BUCKET_KEY_NAME,
   BUCKET_KEY_OBJECT_SANDBOXES,
   BUCKET_KEY_OPTIONS,
@@ -18,12 +27,14 @@ import {
   str,
 } from './buckets.js';
 import type { GoTime } from './encoding.js';
+import { checkMap, type Adaptor } from './filters.js';
 
 export interface Sandbox {
   id: string;
   labels?: Record<string, string>;
   runtime: { name: string; options?: Any };
   spec?: Any;
+  extensions?: Record<string, Any>;
   sandboxer?: string;
   createdAt: GoTime;
   updatedAt: GoTime;
@@ -31,7 +42,7 @@ export interface Sandbox {
   layout: 'v1' | 'top-level';
 }
 
-function readSandbox(id: string, b: Bucket, layout: Sandbox['layout']): Sandbox {
+export function readSandbox(id: string, b: Bucket, layout: Sandbox['layout']): Sandbox {
   const s: Sandbox = { id, runtime: { name: '' }, layout, ...readTimestamps(b) };
   const labels = readLabels(b);
   if (labels) s.labels = labels;
@@ -43,6 +54,14 @@ function readSandbox(id: string, b: Bucket, layout: Sandbox['layout']): Sandbox 
   }
   const spec = b.get(BUCKET_KEY_SPEC);
   if (spec && spec.length > 0) s.spec = decodeAny(spec);
+  const eb = b.bucket(BUCKET_KEY_EXTENSIONS);
+  if (eb) {
+    const ext: Record<string, Any> = {};
+    eb.forEach((k, v) => {
+      if (v !== undefined) ext[str(k)] = decodeAny(v);
+    });
+    s.extensions = ext;
+  }
   const sb = b.get(BUCKET_KEY_SANDBOXER);
   if (sb !== undefined) s.sandboxer = str(sb);
   return s;
@@ -65,4 +84,17 @@ export function listSandboxes(tx: Tx, ns: string): Sandbox[] {
     });
   }
   return out;
+}
+
+/** Filter fields of a sandbox (metadata/adaptors.go adaptSandbox): id and labels. */
+export function adaptSandbox(s: Sandbox): Adaptor {
+  return (fp) => {
+    switch (fp[0]) {
+      case 'id':
+        return [s.id, true];
+      case 'labels':
+        return checkMap(fp.slice(1), s.labels);
+    }
+    return ['', false];
+  };
 }

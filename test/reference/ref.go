@@ -10,6 +10,9 @@
 //	ref fill DB BUCKET COUNT BYTES [--batch N] [apply's flags]   put COUNT values of BYTES bytes
 //	                       (keys: 8-byte big-endian index) into bucket BUCKET (hex), N puts a
 //	                       transaction (default 64); {"txid":N}. For files too big to describe in JSON.
+//	ref sandboxes DB NS    read-only: {"out": what ctr 1.7's `sandboxes ls` prints} for a containerd meta.db,
+//	                       reading sandboxes where that file's containerd keeps them (dbVersion 4:
+//	                       v1/NS/sandboxes, else the top-level NS/sandboxes) and formatting as ctr does.
 //
 // Everything prints one JSON document; an error prints {"error": "..."} and exits 1.
 // Workload: {"txs":[{"rollback":bool,"ops":[{"op":..., "path":[hex...], "key":hex, "value":hex,
@@ -25,6 +28,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -454,6 +458,59 @@ func tryopen(path, ms string, rest []string) {
 	emit(map[string]bool{"opened": true})
 }
 
+// sandboxes prints ctr 1.7's sandboxes list (cmd/ctr/commands/sandboxes): tabwriter (1, 8, 1, ' '),
+// "ID\tCREATED\tRUNTIME\t" and a row per sandbox with CreatedAt as %s. The time passes through gRPC
+// (timestamppb), which drops the zone: time.Unix(sec, nsec).UTC().
+func sandboxes(path, ns string) {
+	db := openRO(path)
+	defer db.Close()
+	var sb strings.Builder
+	w := tabwriter.NewWriter(&sb, 1, 8, 1, ' ', 0)
+	fmt.Fprintln(w, "ID\tCREATED\tRUNTIME\t")
+	err := db.View(func(tx *bolt.Tx) error {
+		var bkt *bolt.Bucket
+		v1 := tx.Bucket([]byte("v1"))
+		version := int64(0)
+		if v1 != nil {
+			version, _ = binary.Varint(v1.Get([]byte("version")))
+		}
+		if version >= 4 {
+			if n := v1.Bucket([]byte(ns)); n != nil {
+				bkt = n.Bucket([]byte("sandboxes"))
+			}
+		} else if n := tx.Bucket([]byte(ns)); n != nil {
+			bkt = n.Bucket([]byte("sandboxes"))
+		}
+		if bkt == nil {
+			return nil
+		}
+		return bkt.ForEach(func(k, v []byte) error {
+			if v != nil {
+				return nil
+			}
+			b := bkt.Bucket(k)
+			var created time.Time
+			if c := b.Get([]byte("createdat")); len(c) > 0 {
+				if err := created.UnmarshalBinary(c); err != nil {
+					return err
+				}
+			}
+			created = time.Unix(created.Unix(), int64(created.Nanosecond())).UTC()
+			name := ""
+			if r := b.Bucket([]byte("runtime")); r != nil {
+				name = string(r.Get([]byte("name")))
+			}
+			_, err := fmt.Fprintf(w, "%s\t%s\t%s\t\n", k, created, name)
+			return err
+		})
+	})
+	if err != nil {
+		fail(err)
+	}
+	w.Flush()
+	emit(map[string]string{"out": sb.String()})
+}
+
 func main() {
 	if len(os.Args) < 3 {
 		fail(fmt.Errorf("usage: ref apply|dump|check|pages|hold|tryopen DB ..."))
@@ -474,6 +531,8 @@ func main() {
 		tryopen(path, rest[0], rest[1:])
 	case "fill":
 		fill(path, rest)
+	case "sandboxes":
+		sandboxes(path, rest[0])
 	default:
 		fail(fmt.Errorf("unknown command %q", cmd))
 	}
