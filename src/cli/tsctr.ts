@@ -33,6 +33,7 @@ import { TabWriter } from './format/tabwriter.js';
 import { goTimeStringUTC } from './format/gotime.js';
 import { contentIngest } from './ctr/content-ingest.js';
 import { runRepair } from './ctr/repair.js';
+import { imagesImport } from './ctr/images-import.js';
 import { runGC } from './ctr/gc.js';
 import { snapshotsWhich } from './ctr/which.js';
 
@@ -502,6 +503,7 @@ const USAGE = `usage: tsctr [--root DIR] [-n NAMESPACE] COMMAND
 commands:
   namespaces ls [-q]
   images ls [-q] [FILTER...]
+  images import [--base-name N] [--index-name N] [--digests] [--all-platforms] [--platform P] [--no-unpack] FILE|-   (writes)
   containers ls [-q] [FILTER...]
   containers info [--spec] ID
   content ls [-q] [FILTER...]
@@ -551,6 +553,7 @@ function dispatch(ctx: Ctx, cmd: string, sub: string | undefined, rest: string[]
     case 'image':
     case 'i':
       if (isLs) return imagesLs(ctx, rest);
+      if (sub === 'import') return imagesImport(ctx.root, ctx.namespace, rest, ctx.io).then(() => 0);
       break;
     case 'containers':
     case 'container':

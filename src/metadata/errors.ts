@@ -69,3 +69,24 @@ export class ErrNotImplemented extends MetadataError {
 
 /** A filter expression does not parse (filters.ParseAll): the content store's InvalidFilterError, code ERR_INVALID_FILTER. */
 export { InvalidFilterError as ErrFilterSyntax } from '../content/errors.js';
+
+/**
+ * Why an image archive cannot be imported (src/metadata/archive.ts):
+ *   not-tar   the input is not a tar stream (or ends inside one)
+ *   format    neither an OCI layout nor a docker save archive, an unsupported layout version, bad JSON
+ *   missing   index.json, a config, a layer or a blob a manifest names is not in the archive
+ *   digest    a blobs/<alg>/<hex> file whose bytes have another digest
+ *   empty     nothing to import (every manifest filtered out)
+ *   option    an import option offline cannot honour
+ */
+export type ImportArchiveReason = 'not-tar' | 'format' | 'missing' | 'digest' | 'empty' | 'option';
+
+/** An image archive cannot be imported; nothing was changed. */
+export class ErrImportArchive extends MetadataError {
+  static readonly code = 'ERR_IMPORT_ARCHIVE';
+  readonly reason: ImportArchiveReason;
+  constructor(reason: ImportArchiveReason, message: string, options?: { cause?: unknown }) {
+    super(ErrImportArchive.code, message, options);
+    this.reason = reason;
+  }
+}

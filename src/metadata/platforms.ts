@@ -94,3 +94,62 @@ export function defaultPlatform(): Platform {
   const architecture = archMap[process.arch] ?? process.arch;
   return architecture === 'arm' ? { os, architecture, variant: 'v7' } : { os, architecture };
 }
+
+const KNOWN_OS = new Set(['aix', 'android', 'darwin', 'dragonfly', 'freebsd', 'hurd', 'illumos', 'ios', 'js', 'linux', 'nacl', 'netbsd', 'openbsd', 'plan9', 'solaris', 'windows', 'zos']);
+const KNOWN_ARCH = new Set(['386', 'amd64', 'amd64p32', 'arm', 'armbe', 'arm64', 'arm64be', 'ppc64', 'ppc64le', 'loong64', 'mips', 'mipsle', 'mips64', 'mips64le', 'mips64p32', 'mips64p32le', 'ppc', 'riscv', 'riscv64', 's390', 's390x', 'sparc', 'sparc64', 'wasm']);
+const SPECIFIER_RE = /^[A-Za-z0-9_-]+$/;
+
+/** A platform specifier that platforms.Parse refuses (its message; errdefs.ErrInvalidArgument). */
+export class PlatformParseError extends Error {
+  readonly code = 'ERR_INVALID_ARGUMENT';
+}
+
+function normalizeOS(os: string): string {
+  os = os.toLowerCase();
+  return os === 'macos' ? 'darwin' : os;
+}
+
+/** platforms.Parse: "os", "arch", "os/arch", "os/arch/variant". */
+export function parsePlatform(specifier: string): Platform {
+  if (specifier.includes('*')) throw new PlatformParseError(`${JSON.stringify(specifier)}: wildcards not yet supported: invalid argument`);
+  const parts = specifier.split('/');
+  for (const part of parts) {
+    if (!SPECIFIER_RE.test(part)) {
+      throw new PlatformParseError(`${JSON.stringify(part)} is an invalid component of ${JSON.stringify(specifier)}: platform specifier component must match "^[A-Za-z0-9_-]+$": invalid argument`);
+    }
+  }
+  const withVariant = (os: string, architecture: string, variant: string): Platform => (variant ? { os, architecture, variant } : { os, architecture });
+  switch (parts.length) {
+    case 1: {
+      const os = normalizeOS(parts[0]!);
+      if (KNOWN_OS.has(os)) {
+        const d = defaultPlatform();
+        return withVariant(os, d.architecture, d.architecture === 'arm' && d.variant !== 'v7' ? (d.variant ?? '') : '');
+      }
+      let [architecture, variant] = normalizeArch(parts[0]!, '');
+      if (architecture === 'arm' && variant === 'v7') variant = '';
+      if (KNOWN_ARCH.has(architecture)) return withVariant(defaultPlatform().os, architecture, variant);
+      throw new PlatformParseError(`${JSON.stringify(specifier)}: unknown operating system or architecture: invalid argument`);
+    }
+    case 2: {
+      let [architecture, variant] = normalizeArch(parts[1]!, '');
+      if (architecture === 'arm' && variant === 'v7') variant = '';
+      return withVariant(normalizeOS(parts[0]!), architecture, variant);
+    }
+    case 3: {
+      let [architecture, variant] = normalizeArch(parts[1]!, parts[2]!);
+      if (architecture === 'arm64' && variant === '') variant = 'v8';
+      return withVariant(normalizeOS(parts[0]!), architecture, variant);
+    }
+  }
+  throw new PlatformParseError(`${JSON.stringify(specifier)}: cannot parse platform specifier: invalid argument`);
+}
+
+/** platforms.OnlyStrict(p): exactly p, after normalisation. */
+export function onlyStrictPlatform(p: Platform): MatchComparer {
+  const m = normalizePlatform(p);
+  return { match: (x) => matches(m, x), less: (a, b) => matches(m, a) && !matches(m, b) };
+}
+
+/** platforms.All. */
+export const allPlatforms: MatchComparer = { match: () => true, less: () => false };
