@@ -47,7 +47,8 @@ export class MetadataDB {
   readonly version: number | undefined;
   /** What containerd's Init did on a read-write open (undefined read-only). */
   readonly init: InitResult | undefined;
-  private readonly clock: Clock;
+  /** Stamps createdat/updatedat of what this handle writes. */
+  readonly clock: Clock;
 
   constructor(readonly db: DB, readonly readOnly: boolean, clock: Clock = systemClock) {
     this.clock = clock;

@@ -23,4 +23,5 @@ export { type Clock, systemClock } from './boltutil.js';
 export { type ImageInput, validateImage } from './image-store.js';
 export { type ContainerInput, validateContainer, specAny, SPEC_TYPE_URL } from './container-store.js';
 export { type CreateLeaseOptions, parseLeaseResource } from './lease-store.js';
-export { type BlobRecordOptions, type UpdateContentOptions } from './content-store.js';
+export { type BlobRecordOptions, type UpdateContentOptions, type OpenIngestOptions, type OpenIngestResult, INGEST_EXPIRY_SECONDS } from './content-store.js';
+export { NamespacedContentStore, NamespacedWriter, type ContentSharingPolicy, type NamespacedWriterOptions } from './content-writer.js';
