@@ -95,3 +95,23 @@ test('tsctr_snapshotsRm_containersRm_gc_refuseWhileMetaDbIsLocked_andChangeNothi
     await new Promise((r) => child.once('exit', r));
   }
 });
+
+test('tsctr_gc_refusesWhileASnapshotterDbIsLocked_beforeWritingMetaDb', async () => {
+  const root = copyRoot();
+  const meta = path.join(root, 'io.containerd.metadata.v1.bolt', 'meta.db');
+  const sdb = path.join(root, 'io.containerd.snapshotter.v1.overlayfs', 'metadata.db');
+  const before = fs.readFileSync(meta);
+  const child = spawn(process.execPath, ['-e', `const fe=require('fs-ext');const fs=require('fs');const fd=fs.openSync(${JSON.stringify(sdb)},'r+');fe.flockSync(fd,'exnb');console.log('locked');setTimeout(()=>{},30000)`], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+    const r = await run(['--root', root, 'gc']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /io\.containerd\.snapshotter\.v1\.overlayfs\/metadata\.db is locked by another process/);
+    assert.deepEqual(fs.readFileSync(meta), before);
+  } finally {
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+  }
+});

@@ -114,7 +114,7 @@ test('tsctr_gcDryRunAndWhy_changeNoByteOrMtime', async () => {
   assert.match(r.out, /\nmeta\.db +lease +default\/short-lived +\n/);
   assert.match(r.out, new RegExp(`\\ncontent +blob +${BETA_CONFIG} +\\n`));
   assert.deepEqual(await run(['--root', root, 'gc', 'why', 'native/native-view']), { code: 0, out: 'snapshot default/native/native-view: root (label containerd.io/gc.root)\n', err: '' });
-  assert.deepEqual(await run(['--root', root, '-n', 'default', 'gc', 'why', 'short-lived']), { code: 0, out: 'lease default/short-lived: not referenced: would be collected\n', err: '' });
+  assert.deepEqual(await run(['--root', root, '-n', 'default', 'gc', 'why', 'short-lived']), { code: 0, out: 'lease default/short-lived: not referenced: would be collected (containerd.io/gc.expire=2026-11-22T14:12:13Z has passed)\n', err: '' });
   assert.deepEqual(await run(['--root', root, 'gc', 'why', 'docker.io/library/alpha:1.0']), { code: 0, out: 'image default/docker.io/library/alpha:1.0: root (image)\n', err: '' });
   assert.equal((await run(['--root', root, 'gc', 'why', 'no-such-thing'])).code, 1);
   assert.deepEqual(fileTree(root), before);

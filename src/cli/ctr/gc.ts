@@ -8,11 +8,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrTimeout } from '../../bolt/index.js';
-import { openMetadata, ErrNotFound, ErrInvalidArgument, type MetadataDB } from '../../metadata/index.js';
+import { openMetadata, ErrNotFound, ErrInvalidArgument, SnapshotterDB, type MetadataDB } from '../../metadata/index.js';
 import { getContainer } from '../../metadata/containers.js';
 import { deleteContainer } from '../../metadata/container-store.js';
 import { gcPlan, nodeId, whyChain, type GCNode, type GCLink } from '../../metadata/gc.js';
-import { garbageCollect, planGarbageCollect, removeBackendAndDir, snapshotterRoot, type GCRun } from '../../metadata/gc-cleanup.js';
+import { garbageCollect, planGarbageCollect, removeBackendAndDir, snapshotterRoot, SUPPORTED_SNAPSHOTTERS, type GCRun } from '../../metadata/gc-cleanup.js';
 import { removeSnapshotRecord } from '../../metadata/snapshot-store.js';
 import { listImages } from '../../metadata/images.js';
 import { listLeases } from '../../metadata/leases.js';
@@ -92,8 +92,8 @@ function resolveObject(m: MetadataDB, ns: string, object: string): GCNode {
   });
 }
 
-export function formatChain(node: GCNode, chain: GCLink[] | undefined): string {
-  if (!chain) return `${nodeId(node)}: not referenced: would be collected\n`;
+export function formatChain(node: GCNode, chain: GCLink[] | undefined, note = ''): string {
+  if (!chain) return `${nodeId(node)}: not referenced: would be collected${note}\n`;
   return chain.map((l) => `${nodeId(l.node)}: ${l.from ? l.edge : `root (${l.edge})`}\n`).join('');
 }
 
@@ -102,7 +102,9 @@ export function gcWhy(root: string, ns: string, object: string, io: RepairIO, no
   withDB(m, (m) => {
     const node = resolveObject(m, ns, object);
     const plan = m.view((tx) => gcPlan(tx, now));
-    io.stdout.write(formatChain(node, whyChain(plan, node)));
+    // An expired lease is no root: say so, it is the one reason a lease goes.
+    const exp = node.type === 'lease' ? m.leases(ns).find((l) => l.id === node.key)?.labels?.['containerd.io/gc.expire'] : undefined;
+    io.stdout.write(formatChain(node, whyChain(plan, node), exp !== undefined ? ` (containerd.io/gc.expire=${exp} has passed)` : ''));
   });
 }
 
@@ -111,14 +113,19 @@ export function gcDryRun(root: string, io: RepairIO, now = new Date()): void {
   io.stdout.write(formatGCRun(withDB(m, (m) => planGarbageCollect(root, m, now))));
 }
 
+/** Refuses before anything is written when a snapshotter's metadata.db is locked (containerd holds them all). */
+function checkSnapshottersUnlocked(root: string): void {
+  for (const sn of SUPPORTED_SNAPSHOTTERS) {
+    const path = join(snapshotterRoot(root, sn), 'metadata.db');
+    if (!existsSync(path)) continue;
+    lockedAs(root, sn, () => SnapshotterDB.open(path, { readOnly: false, timeout: WRITE_LOCK_TIMEOUT_MS }).close());
+  }
+}
+
 export function gcCollect(root: string, io: RepairIO, now = new Date()): void {
   const run = withDB(openWrite(root), (m) => {
-    try {
-      return garbageCollect(root, m, now, WRITE_LOCK_TIMEOUT_MS);
-    } catch (e) {
-      if (e instanceof ErrTimeout) throw new RootLockedError(join(root, '<snapshotter>/metadata.db'));
-      throw e;
-    }
+    checkSnapshottersUnlocked(root);
+    return garbageCollect(root, m, now, WRITE_LOCK_TIMEOUT_MS);
   });
   io.stdout.write(formatGCRun(run));
 }
