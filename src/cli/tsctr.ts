@@ -30,9 +30,12 @@ import { imagePlatforms, imageSize } from '../metadata/imagewalk.js';
 import { defaultPlatform, onlyPlatform } from '../metadata/platforms.js';
 import { humanDuration, humanSize, progressBytes } from './format/units.js';
 import { TabWriter } from './format/tabwriter.js';
+import { BoltError } from '../bolt/index.js';
 import { goTimeStringUTC } from './format/gotime.js';
 import { contentIngest } from './ctr/content-ingest.js';
 import { runRepair } from './ctr/repair.js';
+import { doctorCmd } from './ctr/doctor.js';
+import { openSalvagedMetadata } from './ctr/salvaged.js';
 import { imagesImport } from './ctr/images-import.js';
 import { runGC } from './ctr/gc.js';
 import { snapshotsWhich } from './ctr/which.js';
@@ -45,6 +48,8 @@ export interface IO {
 }
 
 const META_DB = join('io.containerd.metadata.v1.bolt', 'meta.db');
+/** Engine errors that mean a damaged file (the hint to use --salvage). */
+const DAMAGE_CODES = new Set(['ERR_CORRUPTION', 'ERR_INVALID', 'ERR_CHECKSUM', 'ERR_VERSION_MISMATCH', 'ERR_FILE_TOO_SMALL']);
 const CONTENT_DIR = 'io.containerd.content.v1.content';
 
 class UsageError extends Error {}
@@ -54,6 +59,8 @@ interface Ctx {
   namespace: string;
   io: IO;
   env: NodeJS.ProcessEnv;
+  /** --salvage: read meta.db through the salvage path (ctr/salvaged.ts). */
+  salvage?: boolean;
 }
 
 interface SubArgs {
@@ -87,10 +94,24 @@ function parseSub(argv: string[], valueFlags: string[] = []): SubArgs {
   return out;
 }
 
+function openMeta(ctx: Ctx): MetadataDB {
+  const path = join(ctx.root, META_DB);
+  return ctx.salvage ? openSalvagedMetadata(path, ctx.io) : openMetadata(path, { readOnly: true });
+}
+
 function withMeta<T>(ctx: Ctx, fn: (m: MetadataDB) => T): T {
-  const m = openMetadata(join(ctx.root, META_DB), { readOnly: true });
+  const m = openMeta(ctx);
   try {
     return fn(m);
+  } finally {
+    m.close();
+  }
+}
+
+async function withMetaAsync<T>(ctx: Ctx, fn: (m: MetadataDB) => Promise<T>): Promise<T> {
+  const m = openMeta(ctx);
+  try {
+    return await fn(m);
   } finally {
     m.close();
   }
@@ -515,6 +536,8 @@ commands:
   gc [--dry-run] | gc why OBJECT      (not ctr's: containerd's garbage collection offline; why OBJECT stays)
   snapshots [--snapshotter NAME] rm KEY...   containers rm [--keep-snapshot] ID...   (writes)
   overview
+  doctor [--verify]                          (not ctr's: meta.db vs snapshotters vs files; exit 1 on findings)
+global --salvage: read a damaged meta.db through salvage (listings only; stderr says the output is salvaged)
 listings accept --json
   sandboxes ls [--filters FILTER]...        (ctr 1.7's; 1.7 and 2.x files)
 `;
@@ -539,6 +562,14 @@ async function contentIngestCmd(ctx: Ctx, argv: string[]): Promise<number> {
 function dispatch(ctx: Ctx, cmd: string, sub: string | undefined, rest: string[]): number | Promise<number> {
   const now = Date.now();
   const isLs = sub === 'ls' || sub === 'list';
+  if (ctx.salvage) {
+    // snapshots takes its --snapshotter flag before the verb
+    const words = [sub, ...rest].filter((w): w is string => w !== undefined);
+    const verb = cmd.startsWith('snapshot') ? words.find((w, i) => !w.startsWith('-') && !/^--?snapshotter$/.test(words[i - 1] ?? '')) : sub;
+    if (!(cmd === 'overview' || cmd === 'doctor' || cmd === 'help' || ['ls', 'list', 'info', 'tree', 'which', 'active'].includes(verb ?? ''))) {
+      throw new UsageError(`--salvage only reads: ${[cmd, verb].filter(Boolean).join(' ')} is not a listing`);
+    }
+  }
   const repaired = runRepair(ctx.root, ctx.namespace, cmd, sub, rest, ctx.io);
   if (repaired !== undefined) return repaired;
   const collected = runGC(ctx.root, ctx.namespace, cmd, sub === undefined ? rest : [sub, ...rest], ctx.io, ctx.env);
@@ -574,6 +605,8 @@ function dispatch(ctx: Ctx, cmd: string, sub: string | undefined, rest: string[]
       break;
     case 'overview':
       return overview(ctx);
+    case 'doctor':
+      return withMetaAsync(ctx, (m) => doctorCmd(ctx.root, sub === undefined ? [] : [sub, ...rest], m, ctx.io));
     case 'help':
     case 'sandboxes':
     case 'sandbox':
@@ -598,6 +631,10 @@ export async function main(argv: string[], io: IO = { stdout: process.stdout, st
       if (!m) throw new UsageError(`flag provided but not defined: ${a}`);
       const name = m[1]!;
       if (name === 'debug') continue;
+      if (name === 'salvage') {
+        ctx.salvage = true;
+        continue;
+      }
       if (name === 'h' || name === 'help') {
         io.stdout.write(USAGE);
         return 0;
@@ -617,6 +654,7 @@ export async function main(argv: string[], io: IO = { stdout: process.stdout, st
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     io.stderr.write(`ctr: ${msg}\n`);
+    if (!ctx.salvage && e instanceof BoltError && DAMAGE_CODES.has(e.code)) io.stderr.write('ctr: a database of the root is damaged; --salvage lists what meta.db still holds\n');
     return e instanceof UsageError ? 2 : 1;
   }
 }
