@@ -25,3 +25,8 @@ export { type ContainerInput, validateContainer, specAny, SPEC_TYPE_URL } from '
 export { type CreateLeaseOptions, parseLeaseResource } from './lease-store.js';
 export { type BlobRecordOptions, type UpdateContentOptions, type OpenIngestOptions, type OpenIngestResult, INGEST_EXPIRY_SECONDS } from './content-store.js';
 export { NamespacedContentStore, NamespacedWriter, type ContentSharingPolicy, type NamespacedWriterOptions } from './content-writer.js';
+// containerd 1.6's garbage collector and the removals that feed it.
+export { gcPlan, whyChain, removeGarbage, scanAll, nodeId, type GCNode, type GCLink, type GCPlan, type GCResourceType } from './gc.js';
+export { planGarbageCollect, garbageCollect, type GCRun, type SnapshotterCleanup, type ContentCleanup } from './gc-cleanup.js';
+export { removeSnapshotRecord } from './snapshot-store.js';
+export { removeBackendSnapshot, type RemovedSnapshot } from './snapshotter.js';

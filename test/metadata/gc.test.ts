@@ -150,3 +150,21 @@ import type { Tx } from '../../src/bolt/index.js';
 function gcPlanHas(tx: Tx, node: GCNode): boolean {
   return scanAll(tx).some((x) => nodeId(x) === nodeId(node));
 }
+
+import { SnapshotterDB, ErrFailedPrecondition } from '../../src/metadata/index.js';
+test('SnapshotterDB_remove_refusesASnapshotWithAChild_andRemovesTheParentLinkOfAChild', () => {
+  const root = copyRoot();
+  const db = SnapshotterDB.open(path.join(root, 'io.containerd.snapshotter.v1.native', 'metadata.db'), { readOnly: false });
+  try {
+    const child = db.list().find((s) => s.name.endsWith('/native-child'))!;
+    const parent = db.list().find((s) => s.name === child.parent)!;
+    assert.throws(() => db.remove(parent.name), (e: unknown) => e instanceof ErrFailedPrecondition && e.message === 'cannot remove snapshot with child: failed precondition');
+    const links = db.parents().length;
+    assert.deepEqual(db.remove(child.name), [{ name: child.name, id: child.id, kind: 'Active' }]);
+    assert.equal(db.parents().length, links - 1);
+    assert.equal(db.remove(parent.name)[0]!.name, parent.name);
+    assert.equal(db.db.view((tx) => tx.check()).length, 0);
+  } finally {
+    db.close();
+  }
+});
