@@ -470,7 +470,6 @@ function leasesLs(ctx: Ctx, argv: string[]): number {
   });
 }
 
-/** Not a ctr command: every namespace with its images and containers tables. */
 /**
  * sandboxes ls [--filters F]... : ctr 1.7's command (1.6 has none), for 1.7 files (sandboxes in the top-level
  * <ns>/sandboxes) and 2.x files (v1/<ns>/sandboxes): ID, CREATED (Go's time.String of the UTC time gRPC
@@ -506,6 +505,7 @@ function sandboxesLs(ctx: Ctx, argv: string[]): number {
   });
 }
 
+/** Not a ctr command: every namespace with its images and containers tables. */
 function overview(ctx: Ctx): number {
   return withMeta(ctx, (m) => {
     const nss = m.namespaces();
@@ -535,11 +535,11 @@ commands:
   leases ls [-q] [FILTER...]
   gc [--dry-run] | gc why OBJECT      (not ctr's: containerd's garbage collection offline; why OBJECT stays)
   snapshots [--snapshotter NAME] rm KEY...   containers rm [--keep-snapshot] ID...   (writes)
+  sandboxes ls [--filters FILTER]...        (ctr 1.7's; 1.7 and 2.x files)
   overview
   doctor [--verify]                          (not ctr's: meta.db vs snapshotters vs files; exit 1 on findings)
 global --salvage: read a damaged meta.db through salvage (listings only; stderr says the output is salvaged)
 listings accept --json
-  sandboxes ls [--filters FILTER]...        (ctr 1.7's; 1.7 and 2.x files)
 `;
 
 /** content ingest [--expected-size N] [--expected-digest D] REF: the blob from stdin (a write command). */
@@ -603,17 +603,17 @@ function dispatch(ctx: Ctx, cmd: string, sub: string | undefined, rest: string[]
     case 'leases':
       if (isLs) return leasesLs(ctx, rest);
       break;
-    case 'overview':
-      return overview(ctx);
-    case 'doctor':
-      return withMetaAsync(ctx, (m) => doctorCmd(ctx.root, sub === undefined ? [] : [sub, ...rest], m, ctx.io));
-    case 'help':
     case 'sandboxes':
     case 'sandbox':
     case 'sb':
     case 's':
       if (isLs) return sandboxesLs(ctx, rest);
       break;
+    case 'overview':
+      return overview(ctx);
+    case 'doctor':
+      return withMetaAsync(ctx, (m) => doctorCmd(ctx.root, sub === undefined ? [] : [sub, ...rest], m, ctx.io));
+    case 'help':
       ctx.io.stdout.write(USAGE);
       return 0;
   }
