@@ -23,7 +23,7 @@
 
 import { Readable } from 'node:stream';
 import tarStream from 'tar-stream';
-import { ContentAlreadyExistsError, ContentDigestMismatchError, digestOf, type ContentStore } from '../content/index.js';
+import { ContentAlreadyExistsError, ContentDigestMismatchError, Digester, digestOf, parseDigest, type ContentStore } from '../content/index.js';
 import { ErrImportArchive } from './errors.js';
 import type { OciDescriptor } from './imagewalk.js';
 import { normalizePlatform, type Platform } from './platforms.js';
@@ -171,14 +171,24 @@ class Importer {
       w = await this.store.writer({ ref: this.opts.refPrefix + ref, total: size, ...(expected ? { expected } : {}) });
     } catch (e) {
       if (!(e instanceof ContentAlreadyExistsError) || expected === undefined) throw e;
-      for await (const _ of source) {
-        // the blob is there already: skip its bytes
+      // The blob is there already: its bytes are only hashed, so a wrong file is still refused.
+      const h = new Digester(parseDigest(expected).algorithm);
+      for await (const c of source) h.update(c);
+      if (h.digest() !== expected) {
+        throw new ErrImportArchive('digest', `failed to ingest ${JSON.stringify(ref.replace(/^tar-/, ''))}: unexpected commit digest ${h.digest()}, expected ${expected}`);
       }
       return this.remember({ digest: expected, size, created: false });
     }
     try {
       if (w.status().offset > 0) await w.truncate(0); // an earlier, interrupted import's bytes
-      for await (const chunk of source) await w.write(chunk);
+      try {
+        for await (const chunk of source) await w.write(chunk);
+      } catch (e) {
+        // the archive broke off inside this member: its ingest goes, as containerd's GC would take it
+        await w.close();
+        await this.store.abort(this.opts.refPrefix + ref).catch(() => undefined);
+        throw e;
+      }
       try {
         const digest = await w.commit(size, expected);
         return this.remember({ digest, size, created: true });
@@ -228,18 +238,41 @@ async function eachEntry(source: AsyncIterable<Uint8Array>, onBytes: ((n: number
   const input = Readable.from(counted());
   input.on('error', (e) => extract.destroy(e));
   input.pipe(extract as unknown as NodeJS.WritableStream);
+  // A member's body stream fails with "Stream was destroyed" when the archive breaks off inside it;
+  // the extractor's own error says why.
+  let extractError: unknown;
+  let inside: tarStream.Header | undefined;
+  extract.on('error', (e: unknown) => {
+    extractError ??= e;
+  });
   try {
     for await (const entry of extract) {
+      inside = entry.header;
       await fn(entry.header, entry as unknown as AsyncIterable<Uint8Array>);
+      inside = undefined;
       onBytes?.(consumed);
     }
-  } catch (e) {
+  } catch (caught) {
     input.destroy();
-    if (e instanceof ErrImportArchive) throw e;
+    if (caught instanceof ErrImportArchive) throw caught;
+    const e = extractError ?? caught;
     // tar-stream's texts become Go archive/tar's, as ctr prints them.
     const m = (e as Error).message ?? String(e);
     if ((e as { code?: string }).code === undefined) {
-      if (/Unexpected end of data/i.test(m)) throw new ErrImportArchive('not-tar', 'unexpected EOF', { cause: e });
+      if (/Unexpected end of data/i.test(m)) {
+        // Go's tar reader ends the member's body short: the text depends on who was reading it.
+        const name = inside?.name;
+        const clean = name === undefined ? '' : cleanPath(name);
+        const text =
+          inside === undefined || inside.type !== 'file'
+            ? 'unexpected EOF'
+            : clean === OCI_LAYOUT_FILE
+              ? `untar oci layout ${JSON.stringify(name)}: unexpected EOF`
+              : clean === 'manifest.json'
+                ? `untar manifest ${JSON.stringify(name)}: unexpected EOF`
+                : `failed to ingest ${JSON.stringify(name)}: failed to read expected number of bytes: unexpected EOF`;
+        throw new ErrImportArchive('not-tar', text, { cause: e });
+      }
       if (/Invalid tar header|Invalid (pax|base-256)|tar/i.test(m)) throw new ErrImportArchive('not-tar', 'archive/tar: invalid tar header', { cause: e });
     }
     throw e;

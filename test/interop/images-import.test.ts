@@ -206,12 +206,22 @@ test('Interop_imagesImport_badInput_sameErrorsAsRealCtr', async () => {
     [bad('notar', 'this is not a tar archive\n'.repeat(40))],
     [bad('empty', '')],
     [bad('short', 'tiny')],
+    [bad('truncated', fs.readFileSync(A('alpha.tar')).subarray(0, 3000))],
     [path.join(dir, 'does-not-exist.tar')],
     [path.join(dir, 'noindex.tar')],
     [path.join(dir, 'missing.tar')],
     ['--platform', 'linux/arm64/v8/x', A('multi.tar')],
     ['--skip-digest-for-named', A('alpha.tar')],
   ];
+  // an OCI layout that lacks one of its layers: real ctr imports it (it never reads layers) and
+  // leaves an incomplete image; tsctr refuses it (the one error ctr does not give)
+  const lacking = path.join(dir, 'lacking');
+  fs.mkdirSync(lacking);
+  execFileSync('tar', ['-xf', A('alpha.tar'), '-C', lacking]);
+  const manifest = JSON.parse(fs.readFileSync(path.join(lacking, 'blobs/sha256', JSON.parse(fs.readFileSync(path.join(lacking, 'index.json'), 'utf8')).manifests[0].digest.slice(7)), 'utf8'));
+  const gone: string = manifest.layers[1].digest;
+  fs.rmSync(path.join(lacking, 'blobs/sha256', gone.slice(7)));
+  execFileSync('tar', ['--format=gnu', '-C', lacking, '-cf', path.join(dir, 'lacking.tar'), '.']);
   const realDir = path.join(dir, 'real');
   const want: { code: number; err: string }[] = [];
   const c = await startContainerd(realDir);
@@ -220,9 +230,13 @@ test('Interop_imagesImport_badInput_sameErrorsAsRealCtr', async () => {
       const r = await c.ctr(['images', 'import', '--no-unpack', ...args]);
       want.push({ code: r.code, err: r.stderr });
     }
+    assert.equal((await c.ctr(['-n', 'lack', 'images', 'import', '--no-unpack', path.join(dir, 'lacking.tar')])).code, 0);
+    assert.match((await c.ctr(['-n', 'lack', 'images', 'check'])).stdout, / incomplete \(2\/3\) /);
   } finally {
     await c.stop();
   }
+  const lack = await tsctr(['--root', path.join(dir, 'ours-lack'), 'images', 'import', '--no-unpack', path.join(dir, 'lacking.tar')]);
+  assert.deepEqual(lack, { code: 1, out: '', err: `ctr: content digest ${gone}: not found\n` });
   const root = path.join(dir, 'ours');
   fs.mkdirSync(root);
   for (const [i, args] of inputs.entries()) {
