@@ -88,6 +88,10 @@ test('Interop_imagesImport_sameImagesAndContentAsRealCtr', async () => {
       if (ns === 'twice') assert.equal((await c.ctr(['-n', ns, 'images', 'import', '--no-unpack', A(file)])).code, 0);
       expected.set(ns, { images: '', content: [], out: r.stdout + r.stderr, check: '' });
     }
+    // Without --no-unpack ctr unpacks into the snapshotter and says so per image; offline we cannot.
+    const unpack = await c.ctr(['-n', 'unpack', 'images', 'import', A('alpha.tar')]);
+    const alphaDigest = /sha256:[0-9a-f]{64}/.exec((await c.ctr(['-n', 'oci', 'images', 'ls'])).stdout)![0];
+    assert.deepEqual(unpack, { code: 0, stdout: `unpacking docker.io/library/alpha:1.0 (${alphaDigest})...done\n`, stderr: '' });
     assert.equal((await c.ctr(['leases', 'ls', '-q'])).stdout, '', 'ctr deletes its import lease');
     await syncGC(c);
     for (const [ns] of CASES) {
@@ -110,6 +114,8 @@ test('Interop_imagesImport_sameImagesAndContentAsRealCtr', async () => {
     assert.equal(r.out + r.err, expected.get(ns)!.out, `${ns}: ctr prints nothing with --no-unpack`);
     if (ns === 'twice') assert.equal((await tsctr(['--root', root, '-n', ns, 'images', 'import', '--no-unpack', A(file)])).code, 0);
   }
+  const unpack = await tsctr(['--root', root, '-n', 'unpack', 'images', 'import', A('alpha.tar')]);
+  assert.deepEqual(unpack, { code: 0, out: '', err: 'tsctr: the image is not unpacked offline (containerd unpacks on first use: ctr run, ctr containers create)\n' });
   c = await startContainerd(oursDir);
   try {
     for (const [ns] of CASES) {
