@@ -26,6 +26,7 @@ import {
   type MetadataDB,
 } from '../metadata/index.js';
 import { GoObject, RawJSON, marshalIndent, type GoValue } from '../metadata/gojson.js';
+import { remarshalSpec, SpecDecodeError } from '../metadata/ocispec.js';
 import { imagePlatforms, imageSize } from '../metadata/imagewalk.js';
 import { defaultPlatform, onlyPlatform } from '../metadata/platforms.js';
 import { humanDuration, humanSize, progressBytes } from './format/units.js';
@@ -244,11 +245,24 @@ function anyJSON(a: Any | undefined): GoValue {
   return new GoObject(e);
 }
 
+/**
+ * The spec as ctr prints it: decoded into Go's specs.Spec and marshalled back (ocispec.ts). Where Go would refuse
+ * the JSON (ctr then fails), the stored text is printed as it is.
+ */
+function specJSON(text: string): GoValue {
+  try {
+    return remarshalSpec(text);
+  } catch (e) {
+    if (e instanceof SpecDecodeError) return new RawJSON(text);
+    throw e;
+  }
+}
+
 /** The Go value ctr's `containers info` marshals: containers.Container (+ the decoded spec). */
 function containerInfoJSON(c: Container, specOnly: boolean): GoValue {
   const labels = c.labels && Object.keys(c.labels).length > 0 ? GoObject.fromMap(c.labels) : null;
   const ext = c.extensions && Object.keys(c.extensions).length > 0 ? GoObject.fromMap(Object.fromEntries(Object.entries(c.extensions).map(([k, v]) => [k, anyJSON(v)]))) : null;
-  const spec = c.spec && c.spec.value.length > 0 ? new RawJSON(Buffer.from(c.spec.value).toString('utf8')) : undefined;
+  const spec = c.spec && c.spec.value.length > 0 ? specJSON(Buffer.from(c.spec.value).toString('utf8')) : undefined;
   if (specOnly) return spec ?? null;
   const entries: [string, GoValue][] = [
     ['ID', c.id],

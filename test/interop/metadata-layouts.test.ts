@@ -44,6 +44,7 @@ for (const f of META_FIXTURES) {
       cmds.push(['-n', ns, 'containers', 'ls', 'labels.app==web'], ['-n', ns, 'leases', 'ls', 'id==pull-1'], ['-n', ns, 'content', 'ls', '-q', 'labels."containerd.io/uncompressed"~=sha']);
     }
     // images ls: the blobs are not in this root, so ctr and tsctr report sizes of 0 with an error each on stderr.
+    for (const [ns, id] of [['default', 'web'], ['default', 'job'], ['k8s.io', 'kube-main']]) cmds.push(['-n', ns!, 'containers', 'info', id!]);
     cmds.push(['-n', 'default', 'images', 'ls'], ['-n', 'k8s.io', 'images', 'ls', 'labels."io.cri-containerd.pinned"==pinned']);
     const offline = new Map<string, string>();
     for (const argv of cmds) {
