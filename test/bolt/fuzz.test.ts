@@ -1,11 +1,12 @@
 // Fuzzing: thousands of mutated databases (bit flips, zeroed, random and swapped pages,
-// truncation) through open, check, a full walk, stats and cursors. Only our typed errors may
-// escape; nothing may hang (depth, cycles and sizes are bounded) and the input is never changed.
+// truncation) through open, check, a full walk, stats, cursors, the page map and salvage (and the
+// tsbolt commands). Only our typed errors may escape; nothing may hang (depth, cycles and sizes are
+// bounded; every case has a time limit), memory stays bounded, and the input is never changed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { open, BoltError, type Bucket } from '../../src/bolt/index.js';
+import { open, pageMap, salvage, BoltError, type Bucket } from '../../src/bolt/index.js';
 import { prng } from '../helpers/workload.js';
 import { tmpdir } from '../helpers/bolt.js';
 
@@ -98,36 +99,77 @@ function exercise(file: string): void {
         c.seek('key3');
       };
       walk(tx.root, 0);
+      pageMap(tx);
     });
   } finally {
     db.close();
   }
 }
 
+/** A case may take this long at most (the slowest seen here are ~50 ms). */
+const CASE_MS = 2000;
+/** Resident memory may grow this much over the run (the file is ~400 KiB; a leak of copies would show). */
+const RSS_GROWTH = 256 * 1024 * 1024;
+
 test('Fuzz_mutatedFiles_onlyTypedErrorsEscape', () => {
   const dir = tmpdir('fuzz-');
   const base = baseFile(dir);
   const r = prng(SEED);
   const file = path.join(dir, 'm.db');
-  const counts = { ok: 0, typed: 0 };
+  const counts = { ok: 0, typed: 0, salvaged: 0, salvageRefused: 0 };
+  const out = path.join(dir, 'salvaged.db');
+  let rss0 = 0;
+  let rssMax = 0;
+  let slowest = 0;
   for (let i = 0; i < CASES; i++) {
     const m = mutate(base, r);
     fs.writeFileSync(file, m);
     const before = fs.statSync(file).mtimeMs;
+    const t0 = performance.now();
+    const typedOnly = (e: unknown, what: string): void => {
+      if (!(e instanceof BoltError)) {
+        fs.writeFileSync(path.join(dir, `crash-${i}.db`), m);
+        assert.fail(`case ${i} (seed ${SEED}) ${what} threw a non-typed error: ${(e as Error)?.stack ?? e}`);
+      }
+    };
     try {
       exercise(file);
       counts.ok++;
     } catch (e) {
-      if (!(e instanceof BoltError)) {
-        fs.writeFileSync(path.join(dir, `crash-${i}.db`), m);
-        assert.fail(`case ${i} (seed ${SEED}) threw a non-typed error: ${(e as Error)?.stack ?? e}`);
-      }
+      typedOnly(e, 'open/check/walk/stats/pageMap');
       counts.typed++;
     }
+    // Salvage every third case (it writes a whole new file): its output must pass check.
+    if (i % 3 === 0) {
+      fs.rmSync(out, { force: true });
+      try {
+        salvage(file, out);
+        const s = open(out, { readOnly: true });
+        try {
+          assert.deepEqual(s.view((tx) => tx.check()), [], `case ${i} (seed ${SEED}): salvage output fails check`);
+        } finally {
+          s.close();
+        }
+        counts.salvaged++;
+      } catch (e) {
+        if (e instanceof assert.AssertionError) throw e;
+        typedOnly(e, 'salvage');
+        counts.salvageRefused++;
+      }
+    }
+    const dt = performance.now() - t0;
+    slowest = Math.max(slowest, dt);
+    assert.ok(dt < CASE_MS, `case ${i} (seed ${SEED}) took ${Math.round(dt)} ms`);
     assert.equal(fs.statSync(file).mtimeMs, before);
     assert.deepEqual(fs.readFileSync(file), Buffer.from(m));
+    const rss = process.memoryUsage().rss;
+    if (i === 50) rss0 = rss;
+    rssMax = Math.max(rssMax, rss);
   }
-  console.log(`fuzz: ${counts.ok} opened and walked, ${counts.typed} refused with typed errors`);
+  assert.ok(rssMax - rss0 < RSS_GROWTH, `resident memory grew by ${Math.round((rssMax - rss0) / 2 ** 20)} MiB`);
+  console.log(
+    `fuzz: ${counts.ok} opened and walked, ${counts.typed} refused with typed errors; salvage: ${counts.salvaged} recovered, ${counts.salvageRefused} refused; slowest case ${Math.round(slowest)} ms, peak rss ${Math.round(rssMax / 2 ** 20)} MiB`,
+  );
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -137,10 +179,13 @@ test('Fuzz_mutatedFiles_tsboltCommandsFailCleanly', async () => {
   const base = baseFile(dir);
   const r = prng(SEED + 1);
   const file = path.join(dir, 'm.db');
-  const commands = [['check'], ['pages'], ['stats'], ['buckets'], ['keys', 'FILE', 'a'], ['get', 'FILE', 'a', 'key1'], ['page', 'FILE', '3'], ['dump', 'FILE', '2'], ['info'], ['page-item', 'FILE', '3', '0']];
+  const html = path.join(dir, 'map.html');
+  const commands = [['check'], ['pages'], ['stats'], ['buckets'], ['keys', 'FILE', 'a'], ['get', 'FILE', 'a', 'key1'], ['page', 'FILE', '3'], ['dump', 'FILE', '2'], ['info'], ['page-item', 'FILE', '3', '0'], ['map', 'FILE', '-o', html]];
   const n = Math.ceil(CASES / 10);
   for (let i = 0; i < n; i++) {
-    fs.writeFileSync(file, mutate(base, r));
+    const m = mutate(base, r);
+    fs.writeFileSync(file, m);
+    const before = fs.statSync(file).mtimeMs;
     for (const c of commands) {
       const argv = c.length === 1 ? [c[0]!, file] : c.map((a) => (a === 'FILE' ? file : a));
       let out = '';
@@ -150,6 +195,8 @@ test('Fuzz_mutatedFiles_tsboltCommandsFailCleanly', async () => {
       assert.ok(!/\n\s+at /.test(out), `case ${i} ${c.join(' ')}: stack trace in output:\n${out.slice(0, 500)}`);
       if (code !== 0) assert.ok(out.trim().length > 0, `case ${i} ${c.join(' ')}: failed silently`);
     }
+    assert.equal(fs.statSync(file).mtimeMs, before, `case ${i}: a command touched the file`);
+    assert.deepEqual(fs.readFileSync(file), Buffer.from(m), `case ${i}: a command changed the file`);
   }
   fs.rmSync(dir, { recursive: true, force: true });
 });
