@@ -196,13 +196,13 @@ export class MetadataDB {
     this.update((tx) => deleteLease(tx, ns, id));
   }
 
-  /** Types: "content" (id a digest), "ingests", "snapshots/<snapshotter>". */
+  /** Types: "content" (id a digest), "ingests", "snapshots/<snapshotter>"; "images" in a 2.x file (dbVersion 4). */
   addLeaseResource(ns: string, id: string, resource: LeaseResource): void {
-    this.update((tx) => addLeaseResource(tx, ns, id, resource));
+    this.update((tx) => addLeaseResource(tx, ns, id, resource, this.version));
   }
 
   deleteLeaseResource(ns: string, id: string, resource: LeaseResource): void {
-    this.update((tx) => deleteLeaseResource(tx, ns, id, resource));
+    this.update((tx) => deleteLeaseResource(tx, ns, id, resource, this.version));
   }
 
   /** sandboxStore.Create, in the layout of the file's version (sandboxLayout). */

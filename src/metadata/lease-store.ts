@@ -5,10 +5,11 @@
 //   content/<digest>, ingests/<ref>, snapshots/<snapshotter>/<key>   resources, empty values
 //
 // Resource types of 1.6 (parseLeaseResource): "content" (id a valid digest), "ingests", "snapshots/<name>".
-// Anything else ("images" arrived in 2.x) is ErrNotImplemented. Removing a resource that is not there is not an error.
+// "images" (leases/<id>/images/<name>) arrived with 2.x: accepted only in a file of dbVersion 4 or newer.
+// Anything else is ErrNotImplemented. Removing a resource that is not there is not an error.
 
 import type { Tx } from '../bolt/index.js';
-import { BUCKET_KEY_CREATED_AT, BUCKET_KEY_OBJECT_CONTENT, BUCKET_KEY_OBJECT_INGESTS, BUCKET_KEY_OBJECT_LEASES, BUCKET_KEY_OBJECT_SNAPSHOTS, SCHEMA_VERSION, namespaceBucket } from './buckets.js';
+import { BUCKET_KEY_CREATED_AT, BUCKET_KEY_OBJECT_CONTENT, BUCKET_KEY_OBJECT_IMAGES, BUCKET_KEY_OBJECT_INGESTS, BUCKET_KEY_OBJECT_LEASES, BUCKET_KEY_OBJECT_SNAPSHOTS, SCHEMA_VERSION, namespaceBucket } from './buckets.js';
 import { ERRDEFS, type Clock, checkTime, createBucketPath, digestError, q, requireNamespace, writeLabels } from './boltutil.js';
 import { encodeTime, type GoTime } from './encoding.js';
 import { ErrAlreadyExists, ErrInvalidArgument, ErrNotFound, ErrNotImplemented } from './errors.js';
@@ -47,14 +48,17 @@ export function deleteLease(tx: Tx, ns: string, id: string): void {
   top.deleteBucket(id);
 }
 
-/** parseLeaseResource: the bucket path under the lease and the key. */
-export function parseLeaseResource(r: LeaseResource): { keys: string[]; ref: string } {
+/** parseLeaseResource: the bucket path under the lease and the key; `dbVersion` 4+ (2.x) also takes "images". */
+export function parseLeaseResource(r: LeaseResource, dbVersion?: number): { keys: string[]; ref: string } {
   const keys = r.type.split('/');
   const k = keys[0];
   let ref = r.id;
-  switch (k) {
+  // 1.6 and 1.7 have no image resources: for their files, "images" is an unknown type.
+  const known = k === BUCKET_KEY_OBJECT_IMAGES && (dbVersion === undefined || dbVersion < 4) ? undefined : k;
+  switch (known) {
     case BUCKET_KEY_OBJECT_CONTENT:
     case BUCKET_KEY_OBJECT_INGESTS:
+    case BUCKET_KEY_OBJECT_IMAGES:
       if (keys.length !== 1) throw new ErrInvalidArgument(`invalid resource type ${r.type}: ${ERRDEFS.invalidArgument}`);
       if (k === BUCKET_KEY_OBJECT_CONTENT) {
         const err = digestError(ref);
@@ -81,17 +85,17 @@ function leaseBucket(tx: Tx, ns: string, id: string) {
 }
 
 /** leaseManager.AddResource. */
-export function addLeaseResource(tx: Tx, ns: string, id: string, r: LeaseResource): void {
+export function addLeaseResource(tx: Tx, ns: string, id: string, r: LeaseResource, dbVersion?: number): void {
   let bkt = leaseBucket(tx, ns, id);
-  const { keys, ref } = parseLeaseResource(r);
+  const { keys, ref } = parseLeaseResource(r, dbVersion);
   for (const key of keys) bkt = bkt.createBucketIfNotExists(key);
   bkt.put(ref, EMPTY);
 }
 
 /** leaseManager.DeleteResource: a missing resource is not an error. */
-export function deleteLeaseResource(tx: Tx, ns: string, id: string, r: LeaseResource): void {
+export function deleteLeaseResource(tx: Tx, ns: string, id: string, r: LeaseResource, dbVersion?: number): void {
   let bkt = leaseBucket(tx, ns, id);
-  const { keys, ref } = parseLeaseResource(r);
+  const { keys, ref } = parseLeaseResource(r, dbVersion);
   for (const key of keys) {
     const next = bkt.bucket(key);
     if (!next) return;

@@ -249,3 +249,30 @@ test('openMetadata_readWrite_version5Refused', () => {
     t.done();
   }
 });
+
+test('MetadataDB_leaseImageResources_only2xFiles', () => {
+  const t = tmp();
+  try {
+    for (const f of META_FIXTURES) {
+      const p = join(t.dir, `${f.name}.db`);
+      copyFileSync(file(f.name), p);
+      const m = openMetadata(p, { readOnly: false });
+      try {
+        const r = { type: 'images', id: 'docker.io/library/app:1.0' };
+        if (f.layout === '2.0') {
+          m.addLeaseResource('default', 'keep', r);
+          assert.deepEqual(m.leases('default').find((l) => l.id === 'keep')!.resources, [r]);
+          m.deleteLeaseResource('default', 'keep', r);
+          assert.deepEqual(m.leases('default').find((l) => l.id === 'keep')!.resources, []);
+          assert.throws(() => m.addLeaseResource('default', 'keep', { type: 'images/x', id: 'a' }), (e: unknown) => (e as Error).message === 'invalid resource type images/x: invalid argument');
+        } else {
+          assert.throws(() => m.addLeaseResource('default', 'keep', r), (e: unknown) => (e as { code?: string }).code === 'ERR_NOT_IMPLEMENTED' && (e as Error).message === 'resource type images not supported yet: not implemented');
+        }
+      } finally {
+        m.close();
+      }
+    }
+  } finally {
+    t.done();
+  }
+});
