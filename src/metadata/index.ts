@@ -30,3 +30,6 @@ export { gcPlan, whyChain, removeGarbage, scanAll, nodeId, type GCNode, type GCL
 export { planGarbageCollect, garbageCollect, type GCRun, type SnapshotterCleanup, type ContentCleanup } from './gc-cleanup.js';
 export { removeSnapshotRecord } from './snapshot-store.js';
 export { removeBackendSnapshot, type RemovedSnapshot } from './snapshotter.js';
+export { importImages, type ImportOptions, type ImportResult } from './import.js';
+export { normalizeReference, refTranslator, digestTranslator } from './reference.js';
+export { parsePlatform, onlyPlatform, onlyStrictPlatform, allPlatforms, defaultPlatform, type Platform, type MatchComparer } from './platforms.js';
