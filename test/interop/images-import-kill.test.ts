@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { digestOf } from '../../src/content/index.js';
@@ -57,15 +57,16 @@ function bigArchive(dir: string): { tar: string; digests: string[] } {
   return { tar, digests: [manifest.digest, config.digest, ...layers.map((x) => x.digest)].sort() };
 }
 
-function runImport(root: string, tar: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; err: string; child: ReturnType<typeof spawn> }> & { child: ReturnType<typeof spawn> } {
+interface Run {
+  child: ChildProcess;
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; err: string }>;
+}
+
+function runImport(root: string, tar: string): Run {
   const child = spawn(process.execPath, [BIN, '--root', root, 'images', 'import', '--no-unpack', tar], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const p = new Promise<{ code: number | null; signal: NodeJS.Signals | null; err: string; child: ReturnType<typeof spawn> }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal, err, child })),
-  ) as Promise<{ code: number | null; signal: NodeJS.Signals | null; err: string; child: ReturnType<typeof spawn> }> & { child: ReturnType<typeof spawn> };
-  p.child = child;
-  return p;
+  return { child, done: new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, err }))) };
 }
 
 function logErrors(dir: string): string[] {
@@ -83,7 +84,7 @@ test('Interop_imagesImport_killedAtRandomMoments_leavesNoImageOrAllOfIt', async 
   const scratch = path.join(dir, 'scratch');
   fs.mkdirSync(scratch);
   const t0 = Date.now();
-  const full = await runImport(scratch, tar);
+  const full = await runImport(scratch, tar).done;
   const duration = Date.now() - t0;
   assert.equal(full.code, 0, full.err);
   const outcomes: string[] = [];
@@ -94,11 +95,11 @@ test('Interop_imagesImport_killedAtRandomMoments_leavesNoImageOrAllOfIt', async 
     fs.mkdirSync(root, { recursive: true });
     // spread the kills over the whole import and a little past it (the last runs may finish or be
     // killed after the commit, while the files nothing names are removed)
-    const delay = Math.round(((run + Math.random()) / RUNS) * duration * 1.3);
+    const delay = Math.round(((run + Math.random()) / RUNS) * duration * 1.6);
     const p = runImport(root, tar);
     await new Promise((r) => setTimeout(r, delay));
     p.child.kill('SIGKILL');
-    const r = await p;
+    const r = await p.done;
     const c = await startContainerd(cdir);
     try {
       const ls = await c.ctr(['images', 'ls', '-q']);
@@ -123,7 +124,7 @@ test('Interop_imagesImport_killedAtRandomMoments_leavesNoImageOrAllOfIt', async 
     }
     assert.deepEqual(logErrors(cdir), [], `run ${run}`);
     // Importing again over what the killed import left completes the image.
-    const again = await runImport(root, tar);
+    const again = await runImport(root, tar).done;
     assert.equal(again.code, 0, again.err);
     const c2 = await startContainerd(cdir);
     try {
