@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
 import { main } from '../../src/cli/tsctr.js';
 import { startContainerd, type Containerd } from '../helpers/containerd.js';
 
@@ -63,6 +64,19 @@ const archives = fs.mkdtempSync(path.join(os.tmpdir(), 'tsbolt-import-archives-'
 execFileSync('bash', [path.join(repo, 'fixtures/containerd/archives.sh'), archives]);
 const A = (name: string) => path.join(archives, name);
 
+// docker save RepoTags in the forms containerd normalises (short names, index.docker.io, a registry with
+// a port, tag plus digest, a name with a digest only): docker.tar's first image under all of them.
+{
+  const d = path.join(archives, 'names');
+  fs.mkdirSync(d);
+  execFileSync('tar', ['-xf', A('docker.tar'), '-C', d]);
+  const mf = JSON.parse(fs.readFileSync(path.join(d, 'manifest.json'), 'utf8'));
+  const digest = 'sha256:' + 'cd'.repeat(32);
+  mf[0].RepoTags = ['alpine', 'busybox:1.36', 'index.docker.io/x/y:2', 'localhost:5000/a', 'reg.example.com:5000/team/b:3', `c:4@${digest}`, `e@${digest}`];
+  fs.writeFileSync(path.join(d, 'manifest.json'), JSON.stringify(mf.slice(0, 1)));
+  execFileSync('tar', ['--format=gnu', '-C', d, '-cf', A('names.tar'), '.']);
+}
+
 // [namespace, flags, archive]: each case in its own namespace of both roots.
 const CASES: [string, string[], string][] = [
   ['oci', [], 'alpha.tar'],
@@ -73,6 +87,7 @@ const CASES: [string, string[], string][] = [
   ['named', ['--digests', '--index-name', 'example.com/idx:1'], 'app.tar'],
   ['base', ['--base-name', 'registry.example.com/team/app', '--digests', '--skip-digest-for-named'], 'app.tar'],
   ['twice', [], 'alpha.tar'],
+  ['names', [], 'names.tar'],
 ];
 
 test('Interop_imagesImport_sameImagesAndContentAsRealCtr', async () => {
@@ -213,6 +228,7 @@ test('Interop_imagesImport_badInput_sameErrorsAsRealCtr', async () => {
     [bad('empty', '')],
     [bad('short', 'tiny')],
     [bad('truncated', fs.readFileSync(A('alpha.tar')).subarray(0, 3000))],
+    [bad('gzipped.tar.gz', zlib.gzipSync(fs.readFileSync(A('alpha.tar'))))], // ctr 1.6 reads plain tar only
     [path.join(dir, 'does-not-exist.tar')],
     [path.join(dir, 'noindex.tar')],
     [path.join(dir, 'missing.tar')],

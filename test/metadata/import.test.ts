@@ -12,11 +12,11 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { openContentStore, digestOf } from '../../src/content/index.js';
+import { openContentStore } from '../../src/content/index.js';
 import { openMetadata, ErrImportArchive, type ContentInfo } from '../../src/metadata/index.js';
 import { importImages, type ImportOptions } from '../../src/metadata/import.js';
 import { allPlatforms, onlyPlatform, onlyStrictPlatform, parsePlatform } from '../../src/metadata/platforms.js';
-import { refTranslator, normalizeReference, ociReferenceName } from '../../src/metadata/reference.js';
+import { refTranslator } from '../../src/metadata/reference.js';
 import { main } from '../../src/cli/tsctr.js';
 import { fileTree } from '../helpers/fstree.js';
 
@@ -252,27 +252,6 @@ test('importImages_badArchives_typedErrors_andTheRootUnchanged', async () => {
       assert.deepEqual(fileTree(root), before, `${what}: nothing changed`);
     }
   }
-});
-
-// ---- names --------------------------------------------------------------------------------------
-
-test('reference_normalizeAndTranslate_asContainerdNamesImports', () => {
-  // What containerd's reference grammar does with docker save RepoTags, derived from its rules.
-  assert.equal(normalizeReference('alpine'), 'docker.io/library/alpine:latest');
-  assert.equal(normalizeReference('index.docker.io/x/y:2'), 'docker.io/x/y:2');
-  assert.equal(normalizeReference('localhost:5000/a'), 'localhost:5000/a:latest');
-  const d = digestOf('x');
-  assert.equal(normalizeReference(`a:1@${d}`), `docker.io/library/a@${d}`);
-  assert.throws(() => normalizeReference('Upper/Case'), /repository name must be lowercase/);
-  assert.equal(ociReferenceName('docker.io/library/alpine:latest'), 'latest');
-  assert.equal(ociReferenceName(`docker.io/library/a@${d}`), `@${d}`);
-  const add = refTranslator('import-2026-01-01', false);
-  assert.equal(add('1.0'), 'import-2026-01-01:1.0');
-  assert.equal(add('example.com/x:1'), 'example.com/x:1');
-  const filter = refTranslator('example.com/x', true);
-  assert.equal(filter('example.com/x:1'), 'example.com/x:1');
-  assert.equal(filter('example.com/xy:1'), '', 'a partial name is not the prefix');
-  assert.equal(filter('other.com/x:1'), '');
 });
 
 // ---- the command ----------------------------------------------------------------------------------
