@@ -168,7 +168,7 @@ class Importer {
   async writeBlob(ref: string, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, size: number, expected: string | undefined): Promise<ArchiveBlob> {
     let w;
     try {
-      w = await this.store.writer({ ref: this.opts.refPrefix + ref, total: size, ...(expected ? { expected } : {}) });
+      w = await this.store.writer({ ref: this.storeRef(ref), total: size, ...(expected ? { expected } : {}) });
     } catch (e) {
       if (!(e instanceof ContentAlreadyExistsError) || expected === undefined) throw e;
       // The blob is there already: its bytes are only hashed, so a wrong file is still refused.
@@ -186,7 +186,7 @@ class Importer {
       } catch (e) {
         // the archive broke off inside this member: its ingest goes, as containerd's GC would take it
         await w.close();
-        await this.store.abort(this.opts.refPrefix + ref).catch(() => undefined);
+        await this.store.abort(this.storeRef(ref)).catch(() => undefined);
         throw e;
       }
       try {
@@ -194,8 +194,10 @@ class Importer {
         return this.remember({ digest, size, created: true });
       } catch (e) {
         if (e instanceof ContentAlreadyExistsError) return this.remember({ digest: e.digest, size, created: false });
+        // A failed commit keeps its ingest for a resume; an import starts over instead, so it goes.
+        await w.close();
+        await this.store.abort(this.storeRef(ref)).catch(() => undefined);
         if (e instanceof ContentDigestMismatchError) {
-          await this.store.abort(this.opts.refPrefix + ref).catch(() => undefined);
           throw new ErrImportArchive('digest', `failed to ingest ${JSON.stringify(ref.replace(/^tar-/, ''))}: ${e.message}`, { cause: e });
         }
         throw e;
@@ -203,6 +205,12 @@ class Importer {
     } finally {
       await w.close();
     }
+  }
+
+  /** The content store ref of a member: containerd's "tar-<name>", hashed when the name is too long for a ref. */
+  private storeRef(ref: string): string {
+    const r = this.opts.refPrefix + ref;
+    return r.length <= 1024 ? r : `${this.opts.refPrefix}tar-${digestOf(ref).slice(7)}`;
   }
 
   private remember(b: ArchiveBlob): ArchiveBlob {
