@@ -44,7 +44,8 @@ export function bucketLabel(name: Uint8Array): string {
 
 function sizes(c: BucketUsage['own']): string {
   const pages = c.branchPages + c.leafPages + c.overflowPages;
-  return `${c.keys} keys, ${c.buckets} buckets, ${pages} pages, ${progressBytes(c.bytes)}`;
+  const n = (k: number, w: string): string => `${k} ${w}${k === 1 ? '' : 's'}`;
+  return `${n(c.keys, 'key')}, ${n(c.buckets, 'bucket')}, ${n(pages, 'page')}, ${progressBytes(c.bytes)}`;
 }
 
 function tree(u: BucketUsage, path: string): string {
