@@ -7,6 +7,8 @@
 //   runtime/{name, options?}      recreated on every write; options a protobuf Any
 //   extensions/<name>             protobuf Any; put into the existing bucket, never removed (as containerd)
 //   labels/                       replaced whole; empty values dropped
+//   sandboxid                     1.7+: put when the container has one (the fixtures' 1.7/2.x layouts);
+//                                 kept across updates, as 1.7's Update never changes it
 //
 // Validation (validateContainer): id is an identifier, no empty extension name, labels <= 4096 bytes,
 // runtime name set, spec set, snapshotter set when a snapshot key is.
@@ -19,6 +21,7 @@ import {
   BUCKET_KEY_OBJECT_CONTAINERS,
   BUCKET_KEY_OPTIONS,
   BUCKET_KEY_RUNTIME,
+  BUCKET_KEY_SANDBOX_ID,
   BUCKET_KEY_SNAPSHOTTER,
   BUCKET_KEY_SNAPSHOT_KEY,
   BUCKET_KEY_SPEC,
@@ -49,6 +52,8 @@ export interface ContainerInput {
   snapshotKey?: string;
   snapshotter?: string;
   extensions?: Record<string, Any>;
+  /** containerd 1.7+: the sandbox the container runs in (written as `sandboxid`; absent in 1.6 files). */
+  sandboxId?: string;
   createdAt?: GoTime;
   updatedAt?: GoTime;
 }
@@ -86,6 +91,7 @@ function writeContainer(bkt: Bucket, c: Container): void {
   rbkt.put(BUCKET_KEY_NAME, c.runtime.name);
   writeExtensions(bkt, c.extensions);
   writeAny(rbkt, BUCKET_KEY_OPTIONS, c.runtime.options);
+  if (c.sandboxId !== undefined) bkt.put(BUCKET_KEY_SANDBOX_ID, c.sandboxId);
   const labels = writeLabels(bkt, c.labels);
   if (labels) c.labels = labels;
   else delete c.labels;
@@ -109,6 +115,7 @@ function fromInput(input: ContainerInput, createdAt: GoTime, updatedAt: GoTime):
   if (input.spec) c.spec = copyAny(input.spec);
   if (input.labels !== undefined) c.labels = { ...input.labels };
   if (input.extensions !== undefined) c.extensions = Object.fromEntries(Object.entries(input.extensions).map(([k, v]) => [k, copyAny(v)]));
+  if (input.sandboxId !== undefined) c.sandboxId = input.sandboxId;
   return c;
 }
 

@@ -190,7 +190,7 @@ for (const f of META_FIXTURES) {
     }
   });
 
-  test(`MetadataDB_createSandbox_byteIdenticalToGoFixture ${f.name}`, () => {
+  test(`MetadataDB_createSandboxAndContainer_byteIdenticalToGoFixture ${f.name}`, () => {
     const orig = openMetadata(file(f.name));
     const t = tmp();
     let m: MetadataDB | undefined;
@@ -207,6 +207,11 @@ for (const f of META_FIXTURES) {
           m.createSandbox(ns, { ...s, ...(s.sandboxer !== undefined ? { sandboxer: s.sandboxer } : {}) });
           n++;
         }
+        // Containers of the 1.7+ layouts carry sandboxid (some empty): written back byte for byte too.
+        for (const c of orig.containers(ns)) m.createContainer(ns, c);
+        const containers = (db: MetadataDB): string[] => db.view((tx) => subtree(tx.bucket('v1')!.bucket(ns)?.bucket('containers')));
+        assert.deepEqual(containers(m), containers(orig), `v1/${ns}/containers`);
+        assert.deepEqual(m.containers(ns), orig.containers(ns));
         const path = f.layout === '1.7' ? [ns, 'sandboxes'] : ['v1', ns, 'sandboxes'];
         const get = (db: MetadataDB): string[] =>
           db.view((tx) => {
