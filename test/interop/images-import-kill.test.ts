@@ -135,4 +135,5 @@ test('Interop_imagesImport_killedAtRandomMoments_leavesNoImageOrAllOfIt', async 
     assert.deepEqual(logErrors(cdir), [], `run ${run}, after the second import`);
   }
   console.log(`whole import ${duration} ms; kills: ${outcomes.join(', ')}`);
+  fs.rmSync(dir, { recursive: true, force: true }); // ~400 MB of roots (kept when the test fails)
 });
