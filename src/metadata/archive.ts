@@ -114,7 +114,7 @@ interface DockerManifest {
 
 function parseDockerManifests(v: unknown): DockerManifest[] | undefined {
   if (v === null) return undefined;
-  if (!Array.isArray(v)) throw new Error('json: cannot unmarshal into Go value of type []struct { Config string; RepoTags []string; Layers []string }');
+  if (!Array.isArray(v)) throw new ErrImportArchive('format', 'json: cannot unmarshal into Go value of type []struct { Config string; RepoTags []string; Layers []string }');
   return v.map((e) => {
     const o = (e ?? {}) as Record<string, unknown>;
     const str = (x: unknown): string => (typeof x === 'string' ? x : '');
@@ -149,11 +149,11 @@ async function readAll(stream: AsyncIterable<Uint8Array>, limit: number): Promis
 /** encoding/json's Decoder.Decode of the first value (what containerd does with oci-layout and manifest.json). */
 function decodeJSON(b: Buffer): unknown {
   const text = b.toString('utf8').trim();
-  if (text === '') throw new Error('EOF');
+  if (text === '') throw new ErrImportArchive('format', 'EOF');
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new Error(`invalid JSON: ${(e as Error).message}`);
+    throw new ErrImportArchive('format', `invalid JSON: ${(e as Error).message}`, { cause: e });
   }
 }
 

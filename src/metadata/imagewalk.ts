@@ -4,6 +4,7 @@
 
 import type { Descriptor } from './images.js';
 import { formatPlatform, normalizePlatform, type MatchComparer, type Platform } from './platforms.js';
+import { ErrInvalidArgument, ErrNotFound } from './errors.js';
 
 export type BlobReader = (digest: string) => Uint8Array;
 
@@ -65,7 +66,7 @@ export function imageSize(read: BlobReader, target: Descriptor, platform: MatchC
   let size = 0;
   try {
     walk((d) => {
-      if (d.size < 0) throw new Error(`invalid size ${d.size} in ${d.digest} (${d.mediaType})`);
+      if (d.size < 0) throw new ErrInvalidArgument(`invalid size ${d.size} in ${d.digest} (${d.mediaType})`);
       size += d.size;
       let ch = children(read, d).filter((c) => !c.platform || platform.match(c.platform));
       if (d.mediaType === MT_OCI_INDEX || d.mediaType === MT_DOCKER_LIST) {
@@ -77,7 +78,7 @@ export function imageSize(read: BlobReader, target: Descriptor, platform: MatchC
             return l(a, b) ? -1 : l(b, a) ? 1 : ai - bi;
           })
           .map(([c]) => c);
-        if (ch.length === 0) throw new Error('no match for platform in manifest: not found');
+        if (ch.length === 0) throw new ErrNotFound('no match for platform in manifest: not found');
         ch = ch.slice(0, 1);
       }
       return ch;
