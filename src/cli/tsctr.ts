@@ -33,6 +33,7 @@ import { humanDuration, humanSize, progressBytes } from './format/units.js';
 import { TabWriter } from './format/tabwriter.js';
 import { BoltError } from '../bolt/index.js';
 import { goTimeStringUTC } from './format/gotime.js';
+import { CtrCommandError, CtrUsageError } from './format/errors.js';
 import { contentIngest } from './ctr/content-ingest.js';
 import { runRepair } from './ctr/repair.js';
 import { doctorCmd } from './ctr/doctor.js';
@@ -53,7 +54,6 @@ const META_DB = join('io.containerd.metadata.v1.bolt', 'meta.db');
 const DAMAGE_CODES = new Set(['ERR_CORRUPTION', 'ERR_INVALID', 'ERR_CHECKSUM', 'ERR_VERSION_MISMATCH', 'ERR_FILE_TOO_SMALL']);
 const CONTENT_DIR = 'io.containerd.content.v1.content';
 
-class UsageError extends Error {}
 
 interface Ctx {
   root: string;
@@ -87,9 +87,9 @@ function parseSub(argv: string[], valueFlags: string[] = []): SubArgs {
     else if (name === 'json') out.json = true;
     else if (valueFlags.includes(name)) {
       const v = inline ?? argv[++i];
-      if (v === undefined) throw new UsageError(`flag needs an argument: -${name}`);
+      if (v === undefined) throw new CtrUsageError(`flag needs an argument: -${name}`);
       out.flags.set(name, v);
-    } else throw new UsageError(`flag provided but not defined: -${name}`);
+    } else throw new CtrUsageError(`flag provided but not defined: -${name}`);
   }
   out.args = argv.slice(i);
   return out;
@@ -286,7 +286,7 @@ function containersInfo(ctx: Ctx, argv: string[]): number {
   const specOnly = argv.includes('--spec');
   const a = parseSub(argv.filter((x) => x !== '--spec'));
   const id = a.args[0];
-  if (!id) throw new Error('container id must be provided: invalid argument');
+  if (!id) throw new CtrCommandError('container id must be provided: invalid argument');
   return withMeta(ctx, (m) => {
     const c = m.container(ctx.namespace, id);
     if (a.json) printJSON(ctx, c);
@@ -369,7 +369,7 @@ interface SnapshotInfo {
 function snapshotInfos(ctx: Ctx, m: MetadataDB, snapshotter: string): SnapshotInfo[] {
   const refs = m.snapshots(ctx.namespace, snapshotter);
   const path = join(ctx.root, `io.containerd.snapshotter.v1.${snapshotter}`, 'metadata.db');
-  if (!existsSync(path)) throw new Error(`snapshotter not loaded: ${snapshotter}: invalid argument`);
+  if (!existsSync(path)) throw new CtrCommandError(`snapshotter not loaded: ${snapshotter}: invalid argument`);
   const sdb = SnapshotterDB.open(path, { readOnly: true });
   let backend: Map<string, BackendSnapshot>;
   try {
@@ -395,9 +395,9 @@ function snapshots(ctx: Ctx, argv: string[]): number {
   for (; i < argv.length && argv[i]!.startsWith('-'); i++) {
     const a = argv[i]!;
     const mm = /^--?snapshotter(?:=(.*))?$/s.exec(a);
-    if (!mm) throw new UsageError(`flag provided but not defined: ${a}`);
+    if (!mm) throw new CtrUsageError(`flag provided but not defined: ${a}`);
     const v = mm[1] ?? argv[++i];
-    if (v === undefined) throw new UsageError('flag needs an argument: -snapshotter');
+    if (v === undefined) throw new CtrUsageError('flag needs an argument: -snapshotter');
     snapshotter = v;
   }
   const sub = argv[i];
@@ -418,7 +418,7 @@ function snapshots(ctx: Ctx, argv: string[]): number {
       }
       case 'info': {
         const key = a.args[0];
-        if (a.args.length !== 1 || !key) throw new UsageError('snapshots info: <key> required');
+        if (a.args.length !== 1 || !key) throw new CtrUsageError('snapshots info: <key> required');
         const s = infos.find((x) => x.name === key);
         if (!s) throw new ErrNotFound(`snapshot ${key} does not exist: not found`);
         const e: [string, GoValue][] = [['Kind', s.kind], ['Name', s.name]];
@@ -459,7 +459,7 @@ function snapshots(ctx: Ctx, argv: string[]): number {
         return 0;
       }
     }
-    throw new UsageError(`snapshots: unknown command ${sub ?? ''}`);
+    throw new CtrUsageError(`snapshots: unknown command ${sub ?? ''}`);
   });
 }
 
@@ -497,17 +497,17 @@ function sandboxesLs(ctx: Ctx, argv: string[]): number {
     const m = /^--?filters(?:=(.*))?$/s.exec(a);
     if (m) {
       const v = m[1] ?? argv[++i];
-      if (v === undefined) throw new UsageError('flag needs an argument: -filters');
+      if (v === undefined) throw new CtrUsageError('flag needs an argument: -filters');
       filters.push(v);
     } else if (a === '--json' || a === '-json') json = true;
-    else throw new UsageError(a.startsWith('-') ? `flag provided but not defined: ${a}` : `sandboxes ls takes no arguments (use --filters): ${a}`);
+    else throw new CtrUsageError(a.startsWith('-') ? `flag provided but not defined: ${a}` : `sandboxes ls takes no arguments (use --filters): ${a}`);
   }
   return withMeta(ctx, (m) => {
     let f;
     try {
       f = parseFilters(...filters);
     } catch (e) {
-      throw new Error(`failed to list sandboxes: ${(e as Error).message}: invalid argument`);
+      throw new CtrCommandError(`failed to list sandboxes: ${(e as Error).message}: invalid argument`, { cause: e });
     }
     const list = m.sandboxes(ctx.namespace).filter((s) => f.match(adaptSandbox(s)));
     if (json) return printJSON(ctx, list), 0;
@@ -560,7 +560,7 @@ listings accept --json
 async function contentIngestCmd(ctx: Ctx, argv: string[]): Promise<number> {
   const a = parseSub(argv, ['expected-size', 'expected-digest']);
   const size = a.flags.get('expected-size');
-  if (size !== undefined && !/^\d+$/.test(size)) throw new UsageError(`invalid value ${JSON.stringify(size)} for flag -expected-size: parse error`);
+  if (size !== undefined && !/^\d+$/.test(size)) throw new CtrUsageError(`invalid value ${JSON.stringify(size)} for flag -expected-size: parse error`);
   await contentIngest({
     root: ctx.root,
     namespace: ctx.namespace,
@@ -581,7 +581,7 @@ function dispatch(ctx: Ctx, cmd: string, sub: string | undefined, rest: string[]
     const words = [sub, ...rest].filter((w): w is string => w !== undefined);
     const verb = cmd.startsWith('snapshot') ? words.find((w, i) => !w.startsWith('-') && !/^--?snapshotter$/.test(words[i - 1] ?? '')) : sub;
     if (!(cmd === 'overview' || cmd === 'doctor' || cmd === 'help' || ['ls', 'list', 'info', 'tree', 'which', 'active'].includes(verb ?? ''))) {
-      throw new UsageError(`--salvage only reads: ${[cmd, verb].filter(Boolean).join(' ')} is not a listing`);
+      throw new CtrUsageError(`--salvage only reads: ${[cmd, verb].filter(Boolean).join(' ')} is not a listing`);
     }
   }
   const repaired = runRepair(ctx.root, ctx.namespace, cmd, sub, rest, ctx.io);
@@ -631,7 +631,7 @@ function dispatch(ctx: Ctx, cmd: string, sub: string | undefined, rest: string[]
       ctx.io.stdout.write(USAGE);
       return 0;
   }
-  throw new UsageError(`unknown command: ${[cmd, sub].filter(Boolean).join(' ')}`);
+  throw new CtrUsageError(`unknown command: ${[cmd, sub].filter(Boolean).join(' ')}`);
 }
 
 export async function main(argv: string[], io: IO = { stdout: process.stdout, stderr: process.stderr }, env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -642,7 +642,7 @@ export async function main(argv: string[], io: IO = { stdout: process.stdout, st
       const a = argv[i]!;
       if (!a.startsWith('-')) break;
       const m = /^--?([a-z-]+)(?:=(.*))?$/s.exec(a);
-      if (!m) throw new UsageError(`flag provided but not defined: ${a}`);
+      if (!m) throw new CtrUsageError(`flag provided but not defined: ${a}`);
       const name = m[1]!;
       if (name === 'debug') continue;
       if (name === 'salvage') {
@@ -653,9 +653,9 @@ export async function main(argv: string[], io: IO = { stdout: process.stdout, st
         io.stdout.write(USAGE);
         return 0;
       }
-      if (!['root', 'n', 'namespace', 'address', 'a', 'timeout', 'connect-timeout'].includes(name)) throw new UsageError(`flag provided but not defined: -${name}`);
+      if (!['root', 'n', 'namespace', 'address', 'a', 'timeout', 'connect-timeout'].includes(name)) throw new CtrUsageError(`flag provided but not defined: -${name}`);
       const v = m[2] ?? argv[++i];
-      if (v === undefined) throw new UsageError(`flag needs an argument: -${name}`);
+      if (v === undefined) throw new CtrUsageError(`flag needs an argument: -${name}`);
       if (name === 'root') ctx.root = v;
       else if (name === 'n' || name === 'namespace') ctx.namespace = v;
     }
@@ -669,6 +669,6 @@ export async function main(argv: string[], io: IO = { stdout: process.stdout, st
     const msg = e instanceof Error ? e.message : String(e);
     io.stderr.write(`ctr: ${msg}\n`);
     if (!ctx.salvage && e instanceof BoltError && DAMAGE_CODES.has(e.code)) io.stderr.write('ctr: a database of the root is damaged; --salvage lists what meta.db still holds\n');
-    return e instanceof UsageError ? 2 : 1;
+    return e instanceof CtrUsageError ? 2 : 1;
   }
 }

@@ -13,6 +13,7 @@ import { openContentStore, ingest, parseDigest } from '../../content/index.js';
 import { openMetadata, ErrAlreadyExists } from '../../metadata/index.js';
 import { ErrTimeout } from '../../bolt/index.js';
 import { progressBar, type ProgressOut } from '../format/progress.js';
+import { CtrCommandError } from '../format/errors.js';
 
 export const META_DB = join('io.containerd.metadata.v1.bolt', 'meta.db');
 export const CONTENT_DIR = 'io.containerd.content.v1.content';
@@ -39,7 +40,7 @@ export interface IngestArgs {
 
 /** Returns the committed digest. */
 export async function contentIngest(a: IngestArgs): Promise<string> {
-  if (a.ref === '') throw new Error('must specify a transaction reference');
+  if (a.ref === '') throw new CtrCommandError('must specify a transaction reference');
   if (a.expectedDigest !== undefined && a.expectedDigest !== '') parseDigest(a.expectedDigest);
   const metaPath = join(a.root, META_DB);
   let meta;

@@ -13,7 +13,7 @@ import { deleteBlobRecord, updateContentLabels } from '../../metadata/content-st
 import { deleteLease } from '../../metadata/lease-store.js';
 import { eachInOneTx, parseLabelArgs } from '../../metadata/repair.js';
 import { systemClock } from '../../metadata/boltutil.js';
-import { CliError } from '../format/errors.js';
+import { CtrCommandError } from '../format/errors.js';
 import { CONTENT_DIR, META_DB, RootLockedError, WRITE_LOCK_TIMEOUT_MS } from './content-ingest.js';
 
 export interface RepairIO {
@@ -21,10 +21,7 @@ export interface RepairIO {
   stderr: { write(s: string): unknown };
 }
 
-/** What ctr returns as its error: printed as "ctr: <message>", exit status 1. */
-export class CtrCommandError extends CliError {
-  static override readonly code = 'ERR_CTR_COMMAND';
-}
+export { CtrCommandError };
 
 function openWrite(root: string): MetadataDB {
   const path = join(root, META_DB);

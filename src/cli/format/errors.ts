@@ -22,6 +22,19 @@ export class UsageError extends CliError {
   }
 }
 
+/** What ctr returns as its error: tsctr prints "ctr: <message>" and exits 1. */
+export class CtrCommandError extends CliError {
+  static override readonly code = 'ERR_CTR_COMMAND';
+}
+
+/** A tsctr command line that does not parse (unknown command or flag, missing argument): "ctr: <message>", exit 2. */
+export class CtrUsageError extends CliError {
+  static override readonly code = 'ERR_CTR_USAGE';
+  constructor(message: string) {
+    super(message, { exitCode: 2 });
+  }
+}
+
 // main.go's sentinel errors, by their exact text.
 export const ERR_UNKNOWN_COMMAND = 'unknown command';
 export const ERR_PATH_REQUIRED = 'path required';
