@@ -88,6 +88,9 @@ const CASES: [string, string[], string][] = [
   ['base', ['--base-name', 'registry.example.com/team/app', '--digests', '--skip-digest-for-named'], 'app.tar'],
   ['twice', [], 'alpha.tar'],
   ['names', [], 'names.tar'],
+  ['hybrid', [], 'hybrid.tar'],
+  ['refonly', [], 'refonly.tar'],
+  ['noname', ['--index-name', 'example.com/noname:1'], 'noname.tar'],
 ];
 
 test('Interop_imagesImport_sameImagesAndContentAsRealCtr', async () => {
