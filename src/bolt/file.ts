@@ -207,7 +207,8 @@ export class DataMap implements DataSource {
   private readonly preadCache = new Map<number, Uint8Array>();
 
   private constructor(
-    private readonly chunks: (Uint8Array | undefined)[],
+    /** @internal the mapped chunks (undefined: read with pread), for zero-allocation page reads. */
+    readonly chunks: readonly (Uint8Array | undefined)[],
     readonly chunkSize: number,
     readonly length: number,
     private readonly file: FileIO | undefined,
