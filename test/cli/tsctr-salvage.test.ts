@@ -18,12 +18,18 @@ const META = path.join('io.containerd.metadata.v1.bolt', 'meta.db');
 
 let tmp = '';
 let root = '';
+/** The TMPDIR tsctr sees during these tests: private, so other test files' temporary files cannot race with the leftover check. */
+let privateTmp = '';
+const savedTmpdir = process.env.TMPDIR;
 /** Image names whose records were on the zeroed page. */
 let lost: string[] = [];
 let zeroed = 0;
 before(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsctr-salvage-test-'));
   root = path.join(tmp, 'root');
+  privateTmp = path.join(tmp, 'tmpdir');
+  fs.mkdirSync(privateTmp);
+  process.env.TMPDIR = privateTmp;
   fs.cpSync(path.join(FIXTURE, 'root'), root, { recursive: true });
   // A leaf page of v1/k8s.io/images in the middle of the bucket.
   const db = open(path.join(root, META), { readOnly: true });
@@ -49,6 +55,8 @@ before(() => {
   fs.closeSync(fd);
 });
 after(() => {
+  if (savedTmpdir === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = savedTmpdir;
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -60,7 +68,10 @@ async function run(argv: string[]): Promise<{ code: number; out: string; err: st
 }
 
 const recorded = (ns: string, file: string): string => fs.readFileSync(path.join(FIXTURE, 'expected', ns, file), 'utf8');
-const leftovers = (): string[] => fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('tsctr-salvage-') && !n.startsWith('tsctr-salvage-test-'));
+const leftovers = (): string[] => {
+  assert.equal(os.tmpdir(), privateTmp);
+  return fs.readdirSync(privateTmp);
+};
 
 test('Salvage_zeroedLeafPage_plainReadFailsWithAHint', async () => {
   const r = await run(['--root', root, '-n', 'k8s.io', 'images', 'ls', '-q']);
@@ -71,7 +82,7 @@ test('Salvage_zeroedLeafPage_plainReadFailsWithAHint', async () => {
 test('Salvage_zeroedLeafPage_listsCtrsRecordedOutputMinusTheLostRecords', async () => {
   assert.equal(lost.length, 30);
   const before = fileTree(root);
-  const left = leftovers();
+  assert.deepEqual(leftovers(), []);
   const q = await run(['--root', root, '--salvage', '-n', 'k8s.io', 'images', 'ls', '-q']);
   assert.equal(q.code, 0);
   const want = recorded('k8s.io', 'images-ls-q.txt')
@@ -106,7 +117,7 @@ test('Salvage_zeroedLeafPage_listsCtrsRecordedOutputMinusTheLostRecords', async 
     assert.match(r.err, /^ctr: warning: SALVAGED output: /);
   }
   assert.deepEqual(fileTree(root), before, 'salvage changed the evidence');
-  assert.deepEqual(leftovers(), left, 'a salvage file was left behind');
+  assert.deepEqual(leftovers(), [], 'a salvage file was left behind');
 });
 
 test('Salvage_intactRoot_sameOutputAsCtrAndSaysSo', async () => {
