@@ -14,7 +14,6 @@ import {
   adaptSandbox,
   formatRFC3339,
   isDigest,
-  openMetadata,
   parseFilters,
   parseRFC3339,
   SnapshotterDB,
@@ -41,6 +40,7 @@ import { openSalvagedMetadata } from './ctr/salvaged.js';
 import { imagesImport } from './ctr/images-import.js';
 import { runGC } from './ctr/gc.js';
 import { snapshotsWhich } from './ctr/which.js';
+import { CONTENT_DIR, META_DB, closeAfter, closeAfterAsync, openRootForRead } from './ctr/root.js';
 
 export interface IO {
   stdout: { write(s: string): unknown };
@@ -49,10 +49,8 @@ export interface IO {
   stdin?: NodeJS.ReadableStream | AsyncIterable<Uint8Array>;
 }
 
-const META_DB = join('io.containerd.metadata.v1.bolt', 'meta.db');
 /** Engine errors that mean a damaged file (the hint to use --salvage). */
 const DAMAGE_CODES = new Set(['ERR_CORRUPTION', 'ERR_INVALID', 'ERR_CHECKSUM', 'ERR_VERSION_MISMATCH', 'ERR_FILE_TOO_SMALL']);
-const CONTENT_DIR = 'io.containerd.content.v1.content';
 
 
 interface Ctx {
@@ -96,26 +94,15 @@ function parseSub(argv: string[], valueFlags: string[] = []): SubArgs {
 }
 
 function openMeta(ctx: Ctx): MetadataDB {
-  const path = join(ctx.root, META_DB);
-  return ctx.salvage ? openSalvagedMetadata(path, ctx.io) : openMetadata(path, { readOnly: true });
+  return ctx.salvage ? openSalvagedMetadata(join(ctx.root, META_DB), ctx.io) : openRootForRead(ctx.root);
 }
 
 function withMeta<T>(ctx: Ctx, fn: (m: MetadataDB) => T): T {
-  const m = openMeta(ctx);
-  try {
-    return fn(m);
-  } finally {
-    m.close();
-  }
+  return closeAfter(openMeta(ctx), fn);
 }
 
 async function withMetaAsync<T>(ctx: Ctx, fn: (m: MetadataDB) => Promise<T>): Promise<T> {
-  const m = openMeta(ctx);
-  try {
-    return await fn(m);
-  } finally {
-    m.close();
-  }
+  return closeAfterAsync(openMeta(ctx), fn);
 }
 
 function sortedPairs(m: Record<string, string> | undefined): string[] {

@@ -10,23 +10,10 @@
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { openContentStore, ingest, parseDigest } from '../../content/index.js';
-import { openMetadata, ErrAlreadyExists } from '../../metadata/index.js';
-import { ErrTimeout } from '../../bolt/index.js';
+import { ErrAlreadyExists } from '../../metadata/index.js';
 import { progressBar, type ProgressOut } from '../format/progress.js';
 import { CtrCommandError } from '../format/errors.js';
-
-export const META_DB = join('io.containerd.metadata.v1.bolt', 'meta.db');
-export const CONTENT_DIR = 'io.containerd.content.v1.content';
-/** How long a write command waits for meta.db's lock before saying containerd holds it. */
-export const WRITE_LOCK_TIMEOUT_MS = 500;
-
-/** A write command found meta.db locked: containerd (or another writer) is running on the root. */
-export class RootLockedError extends Error {
-  readonly code = 'ERR_ROOT_LOCKED';
-  constructor(path: string) {
-    super(`${path} is locked by another process (is containerd running on this root?): stop it before writing`);
-  }
-}
+import { CONTENT_DIR, withRootWriteAsync } from './root.js';
 
 export interface IngestArgs {
   root: string;
@@ -42,15 +29,7 @@ export interface IngestArgs {
 export async function contentIngest(a: IngestArgs): Promise<string> {
   if (a.ref === '') throw new CtrCommandError('must specify a transaction reference');
   if (a.expectedDigest !== undefined && a.expectedDigest !== '') parseDigest(a.expectedDigest);
-  const metaPath = join(a.root, META_DB);
-  let meta;
-  try {
-    meta = openMetadata(metaPath, { readOnly: false, timeout: WRITE_LOCK_TIMEOUT_MS });
-  } catch (e) {
-    if (e instanceof ErrTimeout) throw new RootLockedError(metaPath);
-    throw e;
-  }
-  try {
+  return withRootWriteAsync(a.root, async (meta) => {
     const store = await openContentStore(join(a.root, CONTENT_DIR));
     const bar = progressBar(a.stderr, { label: a.ref });
     let res;
@@ -69,7 +48,5 @@ export async function contentIngest(a: IngestArgs): Promise<string> {
       if (!(e instanceof ErrAlreadyExists)) throw e;
     }
     return res.digest;
-  } finally {
-    meta.close();
-  }
+  });
 }

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrTimeout } from '../../bolt/index.js';
-import { openMetadata, ErrNotFound, ErrInvalidArgument, SnapshotterDB, type MetadataDB } from '../../metadata/index.js';
+import { ErrNotFound, ErrInvalidArgument, SnapshotterDB, type MetadataDB } from '../../metadata/index.js';
 import { getContainer } from '../../metadata/containers.js';
 import { deleteContainer } from '../../metadata/container-store.js';
 import { gcPlan, nodeId, whyChain, type GCNode, type GCLink } from '../../metadata/gc.js';
@@ -19,26 +19,8 @@ import { listLeases } from '../../metadata/leases.js';
 import { listIngests, listContent, isDigest } from '../../metadata/content.js';
 import { listSnapshotters, listSnapshotRefs } from '../../metadata/snapshots.js';
 import { TabWriter } from '../format/tabwriter.js';
-import { META_DB, RootLockedError, WRITE_LOCK_TIMEOUT_MS } from './content-ingest.js';
+import { RootLockedError, WRITE_LOCK_TIMEOUT_MS, withRootRead, withRootWrite } from './root.js';
 import { CtrCommandError, logrusLine, type RepairIO } from './repair.js';
-
-function openWrite(root: string): MetadataDB {
-  const path = join(root, META_DB);
-  try {
-    return openMetadata(path, { readOnly: false, timeout: WRITE_LOCK_TIMEOUT_MS });
-  } catch (e) {
-    if (e instanceof ErrTimeout) throw new RootLockedError(path);
-    throw e;
-  }
-}
-
-function withDB<T>(m: MetadataDB, fn: (m: MetadataDB) => T): T {
-  try {
-    return fn(m);
-  } finally {
-    m.close();
-  }
-}
 
 function msg(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -98,8 +80,7 @@ export function formatChain(node: GCNode, chain: GCLink[] | undefined, note = ''
 }
 
 export function gcWhy(root: string, ns: string, object: string, io: RepairIO, now = new Date()): void {
-  const m = openMetadata(join(root, META_DB), { readOnly: true });
-  withDB(m, (m) => {
+  withRootRead(root, (m) => {
     const node = resolveObject(m, ns, object);
     const plan = m.view((tx) => gcPlan(tx, now));
     // An expired lease is no root: say so, it is the one reason a lease goes.
@@ -109,8 +90,7 @@ export function gcWhy(root: string, ns: string, object: string, io: RepairIO, no
 }
 
 export function gcDryRun(root: string, io: RepairIO, now = new Date()): void {
-  const m = openMetadata(join(root, META_DB), { readOnly: true });
-  io.stdout.write(formatGCRun(withDB(m, (m) => planGarbageCollect(root, m, now))));
+  io.stdout.write(formatGCRun(withRootRead(root, (m) => planGarbageCollect(root, m, now))));
 }
 
 /** Refuses before anything is written when a snapshotter's metadata.db is locked (containerd holds them all). */
@@ -123,7 +103,7 @@ function checkSnapshottersUnlocked(root: string): void {
 }
 
 export function gcCollect(root: string, io: RepairIO, now = new Date()): void {
-  const run = withDB(openWrite(root), (m) => {
+  const run = withRootWrite(root, (m) => {
     checkSnapshottersUnlocked(root);
     return garbageCollect(root, m, now, WRITE_LOCK_TIMEOUT_MS);
   });
@@ -144,7 +124,7 @@ export function snapshotsRm(root: string, ns: string, snapshotter: string, keys:
   if (keys.length === 0) return;
   if (!snapshotterLoaded(root, snapshotter)) throw new CtrCommandError(`failed to remove ${JSON.stringify(keys[0])}: snapshotter not loaded: ${snapshotter}: invalid argument`);
   let failure: string | undefined;
-  const names = withDB(openWrite(root), (m) =>
+  const names = withRootWrite(root, (m) =>
     m.update((tx) => {
       const out: string[] = [];
       for (const k of keys) {
@@ -170,7 +150,7 @@ export function containersRm(root: string, ns: string, ids: string[], keepSnapsh
   if (ids.length === 0) throw new CtrCommandError('must specify at least one container to delete: invalid argument');
   const errors: string[] = [];
   const removedSnapshots: [string, string][] = [];
-  withDB(openWrite(root), (m) =>
+  withRootWrite(root, (m) =>
     m.update((tx) => {
       for (const id of ids) {
         try {

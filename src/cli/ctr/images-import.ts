@@ -13,14 +13,13 @@
 import { createReadStream, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { openContentStore } from '../../content/index.js';
-import { ErrTimeout } from '../../bolt/index.js';
-import { openMetadata, type MetadataDB, type Image } from '../../metadata/index.js';
+import type { Image } from '../../metadata/index.js';
 import { ErrImportArchive } from '../../metadata/errors.js';
 import { importImages, type ImportOptions } from '../../metadata/import.js';
 import { refTranslator, digestTranslator } from '../../metadata/reference.js';
 import { allPlatforms, defaultPlatform, onlyPlatform, onlyStrictPlatform, parsePlatform } from '../../metadata/platforms.js';
 import { progressBar, type ProgressOut } from '../format/progress.js';
-import { CONTENT_DIR, META_DB, RootLockedError, WRITE_LOCK_TIMEOUT_MS } from './content-ingest.js';
+import { CONTENT_DIR, META_DB, withRootWriteAsync } from './root.js';
 import { CtrCommandError } from './repair.js';
 
 export interface ImagesImportIO {
@@ -102,18 +101,6 @@ export function importOptions(f: ImportFlags, now = new Date()): ImportOptions {
   return opts;
 }
 
-function openWrite(root: string): MetadataDB {
-  const path = join(root, META_DB);
-  // An empty root: containerd's metadata plugin makes its directory (0711) before opening meta.db.
-  mkdirSync(dirname(path), { recursive: true, mode: 0o711 });
-  try {
-    return openMetadata(path, { readOnly: false, timeout: WRITE_LOCK_TIMEOUT_MS });
-  } catch (e) {
-    if (e instanceof ErrTimeout) throw new RootLockedError(path);
-    throw e;
-  }
-}
-
 /** Go's os.Open error text for a path Node could not open. */
 function openError(path: string, e: unknown): CtrCommandError {
   const code = (e as { code?: string }).code;
@@ -126,8 +113,9 @@ export async function imagesImport(root: string, namespace: string, argv: string
   const f = parseImportFlags(argv);
   const opts = importOptions(f);
   const input = f.args[0] ?? '';
-  const meta = openWrite(root);
-  try {
+  // An empty root: containerd's metadata plugin makes its directory (0711) before opening meta.db.
+  mkdirSync(dirname(join(root, META_DB)), { recursive: true, mode: 0o711 });
+  return withRootWriteAsync(root, async (meta) => {
     let source: AsyncIterable<Uint8Array>;
     let total: number | undefined;
     if (input === '-') source = (io.stdin ?? process.stdin) as AsyncIterable<Uint8Array>;
@@ -153,7 +141,5 @@ export async function imagesImport(root: string, namespace: string, argv: string
       io.stderr.write(`tsctr: ${res.images.length === 1 ? 'the image is' : `${res.images.length} images are`} not unpacked offline (containerd unpacks on first use: ctr run, ctr containers create)\n`);
     }
     return res.images;
-  } finally {
-    meta.close();
-  }
+  });
 }

@@ -5,8 +5,7 @@
 // one bolt transaction (src/metadata/repair.ts).
 import { join } from 'node:path';
 import { parseDigest, InvalidDigestError, openContentStore, ContentNotFoundError } from '../../content/index.js';
-import { ErrTimeout } from '../../bolt/index.js';
-import { openMetadata, ErrNotFound, type MetadataDB } from '../../metadata/index.js';
+import { ErrNotFound } from '../../metadata/index.js';
 import { createNamespace, deleteNamespace, setNamespaceLabel } from '../../metadata/namespace-store.js';
 import { deleteImage, updateImage } from '../../metadata/image-store.js';
 import { deleteBlobRecord, updateContentLabels } from '../../metadata/content-store.js';
@@ -14,7 +13,7 @@ import { deleteLease } from '../../metadata/lease-store.js';
 import { eachInOneTx, parseLabelArgs } from '../../metadata/repair.js';
 import { systemClock } from '../../metadata/boltutil.js';
 import { CtrCommandError } from '../format/errors.js';
-import { CONTENT_DIR, META_DB, RootLockedError, WRITE_LOCK_TIMEOUT_MS } from './content-ingest.js';
+import { CONTENT_DIR, withRootWrite, withRootWriteAsync } from './root.js';
 
 export interface RepairIO {
   stdout: { write(s: string): unknown };
@@ -22,25 +21,6 @@ export interface RepairIO {
 }
 
 export { CtrCommandError };
-
-function openWrite(root: string): MetadataDB {
-  const path = join(root, META_DB);
-  try {
-    return openMetadata(path, { readOnly: false, timeout: WRITE_LOCK_TIMEOUT_MS });
-  } catch (e) {
-    if (e instanceof ErrTimeout) throw new RootLockedError(path);
-    throw e;
-  }
-}
-
-function withWrite<T>(root: string, fn: (m: MetadataDB) => T): T {
-  const m = openWrite(root);
-  try {
-    return fn(m);
-  } finally {
-    m.close();
-  }
-}
 
 function msg(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -75,7 +55,7 @@ function sortedLabels(labels: Record<string, string> | undefined): string {
 export function namespacesCreate(root: string, args: string[]): void {
   const [name, ...rest] = args;
   if (!name) throw new CtrCommandError('please specify a namespace');
-  withWrite(root, (m) => m.update((tx) => createNamespace(tx, name, parseLabelArgs(rest))));
+  withRootWrite(root, (m) => m.update((tx) => createNamespace(tx, name, parseLabelArgs(rest))));
 }
 
 export function namespacesLabel(root: string, args: string[]): void {
@@ -83,7 +63,7 @@ export function namespacesLabel(root: string, args: string[]): void {
   if (!name) throw new CtrCommandError('please specify a namespace');
   const labels = parseLabelArgs(rest);
   if (Object.keys(labels).length === 0) return; // ctr calls nothing
-  withWrite(root, (m) => m.update((tx) => {
+  withRootWrite(root, (m) => m.update((tx) => {
     for (const [k, v] of Object.entries(labels)) setNamespaceLabel(tx, name, k, v);
   }));
 }
@@ -91,7 +71,7 @@ export function namespacesLabel(root: string, args: string[]): void {
 /** ctr namespaces rm: a missing namespace is printed as removed; others log and the first error is returned. */
 export function namespacesRm(root: string, args: string[], io: RepairIO): void {
   if (args.length === 0) return;
-  const res = withWrite(root, (m) => eachInOneTx(m, args, (tx, n) => deleteNamespace(tx, n)));
+  const res = withRootWrite(root, (m) => eachInOneTx(m, args, (tx, n) => deleteNamespace(tx, n)));
   let first: string | undefined;
   for (const r of res) {
     if (r.error === undefined || r.error instanceof ErrNotFound) {
@@ -107,7 +87,7 @@ export function namespacesRm(root: string, args: string[], io: RepairIO): void {
 /** ctr images rm: a missing image is a warning (exit 0). */
 export function imagesRm(root: string, namespace: string, args: string[], io: RepairIO): void {
   if (args.length === 0) return;
-  const res = withWrite(root, (m) => eachInOneTx(m, args, (tx, n) => deleteImage(tx, namespace, n)));
+  const res = withRootWrite(root, (m) => eachInOneTx(m, args, (tx, n) => deleteImage(tx, namespace, n)));
   for (const r of res) {
     if (r.error === undefined) io.stdout.write(r.item + '\n');
     else if (r.error instanceof ErrNotFound) io.stderr.write(logrusLine('warning', `${r.item}: image not found`));
@@ -120,7 +100,7 @@ export function imagesLabel(root: string, namespace: string, args: string[], rep
   const [name = '', ...rest] = args;
   const labels = parseLabelArgs(rest);
   const paths = replaceAll ? ['labels'] : Object.keys(labels).map((k) => `labels.${k}`);
-  const img = withWrite(root, (m) =>
+  const img = withRootWrite(root, (m) =>
     m.update((tx) => updateImage(tx, namespace, { name, labels, target: { mediaType: '', digest: '', size: 0 } }, paths, systemClock)),
   );
   io.stdout.write(sortedLabels(img.labels) + '\n');
@@ -147,11 +127,9 @@ export async function contentRm(root: string, namespace: string, args: string[],
       first ??= goDigestError(e);
     }
   }
-  const m = openWrite(root);
-  let res;
-  try {
-    res = eachInOneTx(m, valid, (tx, d) => deleteBlobRecord(tx, namespace, d));
-    const removed = res.filter((r) => r.error === undefined).map((r) => r.item);
+  const res = await withRootWriteAsync(root, async (m) => {
+    const results = eachInOneTx(m, valid, (tx, d) => deleteBlobRecord(tx, namespace, d));
+    const removed = results.filter((r) => r.error === undefined).map((r) => r.item);
     if (removed.length > 0) {
       const held = new Set(m.namespaces().flatMap((n) => m.content(n.name).map((c) => c.digest)));
       const store = await openContentStore(join(root, CONTENT_DIR));
@@ -164,9 +142,8 @@ export async function contentRm(root: string, namespace: string, args: string[],
         }
       }
     }
-  } finally {
-    m.close();
-  }
+    return results;
+  });
   const byItem = new Map(res.map((r) => [r.item, r]));
   for (const a of args) {
     if (bad.has(a)) {
@@ -194,7 +171,7 @@ export function contentLabel(root: string, namespace: string, args: string[], io
   }
   const labels = parseLabelArgs(rest);
   const paths = Object.keys(labels).map((k) => `labels.${k}`);
-  const info = withWrite(root, (m) =>
+  const info = withRootWrite(root, (m) =>
     paths.length === 0
       ? (() => {
           const c = m.content(namespace).find((x) => x.digest === dgst);
@@ -215,7 +192,7 @@ export function leasesRm(root: string, namespace: string, args: string[], io: Re
     io.stdout.write(LEASES_DELETE_HELP);
     return;
   }
-  const res = withWrite(root, (m) => eachInOneTx(m, args, (tx, id) => deleteLease(tx, namespace, id), true));
+  const res = withRootWrite(root, (m) => eachInOneTx(m, args, (tx, id) => deleteLease(tx, namespace, id), true));
   for (const r of res) {
     if (r.error !== undefined) throw r.error;
     io.stdout.write(r.item + '\n');
