@@ -41,6 +41,7 @@ import { imagesImport } from './ctr/images-import.js';
 import { runGC } from './ctr/gc.js';
 import { snapshotsWhich } from './ctr/which.js';
 import { CONTENT_DIR, META_DB, closeAfter, closeAfterAsync, openRootForRead } from './ctr/root.js';
+import { eachLeadingFlag } from './ctr/flags.js';
 
 export interface IO {
   stdout: { write(s: string): unknown };
@@ -72,24 +73,16 @@ interface SubArgs {
 /** Splits urfave/cli style flags (before the first positional argument) from positionals. */
 function parseSub(argv: string[], valueFlags: string[] = []): SubArgs {
   const out: SubArgs = { quiet: false, json: false, args: [], flags: new Map() };
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') {
-      i++;
-      break;
-    }
-    if (!a.startsWith('-') || a === '-') break;
+  out.args = eachLeadingFlag(argv, (a, next) => {
     const [name, inline] = a.replace(/^--?/, '').split(/=(.*)/s, 2) as [string, string | undefined];
     if (name === 'q' || name === 'quiet') out.quiet = true;
     else if (name === 'json') out.json = true;
     else if (valueFlags.includes(name)) {
-      const v = inline ?? argv[++i];
+      const v = inline ?? next();
       if (v === undefined) throw new CtrUsageError(`flag needs an argument: -${name}`);
       out.flags.set(name, v);
     } else throw new CtrUsageError(`flag provided but not defined: -${name}`);
-  }
-  out.args = argv.slice(i);
+  });
   return out;
 }
 

@@ -21,6 +21,7 @@ import { listSnapshotters, listSnapshotRefs } from '../../metadata/snapshots.js'
 import { TabWriter } from '../format/tabwriter.js';
 import { RootLockedError, WRITE_LOCK_TIMEOUT_MS, withRootRead, withRootWrite } from './root.js';
 import { CtrCommandError, logrusLine, type RepairIO } from './repair.js';
+import { takeBoolFlags } from './flags.js';
 
 function msg(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -176,23 +177,6 @@ export function containersRm(root: string, ns: string, ids: string[], keepSnapsh
   );
   for (const [sn, name] of removedSnapshots) lockedAs(root, sn, () => removeBackendAndDir(root, sn, name, WRITE_LOCK_TIMEOUT_MS));
   if (errors.length > 0) throw new CtrCommandError(errors[0]!);
-}
-
-function takeBoolFlags(argv: string[], allowed: string[]): { flags: Set<string>; args: string[] } {
-  const flags = new Set<string>();
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') {
-      i++;
-      break;
-    }
-    if (!a.startsWith('-') || a === '-') break;
-    const name = a.replace(/^--?/, '');
-    if (!allowed.includes(name)) throw new CtrCommandError(`flag provided but not defined: -${name}`, { exitCode: 2 });
-    flags.add(name);
-  }
-  return { flags, args: argv.slice(i) };
 }
 
 const RM = new Set(['rm', 'remove', 'delete', 'del']);

@@ -21,6 +21,7 @@ import { allPlatforms, defaultPlatform, onlyPlatform, onlyStrictPlatform, parseP
 import { progressBar, type ProgressOut } from '../format/progress.js';
 import { CONTENT_DIR, META_DB, withRootWriteAsync } from './root.js';
 import { CtrCommandError } from './repair.js';
+import { eachLeadingFlag } from './flags.js';
 
 export interface ImagesImportIO {
   stdout: { write(s: string): unknown };
@@ -40,31 +41,23 @@ export interface ImportFlags {
 /** urfave/cli (Go flag) parsing: flags up to the first positional argument or "--". */
 export function parseImportFlags(argv: string[]): ImportFlags {
   const out: ImportFlags = { bools: new Set(), values: new Map(), args: [] };
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') {
-      i++;
-      break;
-    }
-    if (!a.startsWith('-') || a === '-') break;
+  out.args = eachLeadingFlag(argv, (a, next) => {
     const m = /^--?([^=]+)(?:=(.*))?$/s.exec(a);
     const name = m?.[1] ?? a;
     if (BOOL_FLAGS.has(name)) {
       const v = m?.[2];
       if (v === undefined || v === 'true' || v === '1') out.bools.add(name);
       else if (v !== 'false' && v !== '0') throw new CtrCommandError(`invalid boolean value ${JSON.stringify(v)} for -${name}: parse error`);
-      continue;
+      return;
     }
     if (VALUE_FLAGS.has(name)) {
-      const v = m?.[2] ?? argv[++i];
+      const v = m?.[2] ?? next();
       if (v === undefined) throw new CtrCommandError(`flag needs an argument: -${name}`);
       out.values.set(name, v);
-      continue;
+      return;
     }
     throw new CtrCommandError(`flag provided but not defined: -${name}`);
-  }
-  out.args = argv.slice(i);
+  });
   return out;
 }
 

@@ -14,6 +14,7 @@ import { eachInOneTx, parseLabelArgs } from '../../metadata/repair.js';
 import { systemClock } from '../../metadata/boltutil.js';
 import { CtrCommandError } from '../format/errors.js';
 import { CONTENT_DIR, withRootWrite, withRootWriteAsync } from './root.js';
+import { takeBoolFlags } from './flags.js';
 
 export interface RepairIO {
   stdout: { write(s: string): unknown };
@@ -199,24 +200,6 @@ export function leasesRm(root: string, namespace: string, args: string[], io: Re
   }
 }
 
-/** Leading boolean flags ctr's command takes (urfave/cli: flags before the first argument). */
-function takeFlags(argv: string[], allowed: string[]): { flags: Set<string>; args: string[] } {
-  const flags = new Set<string>();
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') {
-      i++;
-      break;
-    }
-    if (!a.startsWith('-') || a === '-') break;
-    const name = a.replace(/^--?/, '');
-    if (!allowed.includes(name)) throw new CtrCommandError(`flag provided but not defined: -${name}`, { exitCode: 2 });
-    flags.add(name);
-  }
-  return { flags, args: argv.slice(i) };
-}
-
 const RM = new Set(['rm', 'remove', 'delete', 'del']);
 
 /**
@@ -226,16 +209,16 @@ const RM = new Set(['rm', 'remove', 'delete', 'del']);
 export function runRepair(root: string, namespace: string, topic: string, sub: string | undefined, rest: string[], io: RepairIO): number | Promise<number> | undefined {
   const t = ({ namespace: 'namespaces', ns: 'namespaces', image: 'images', i: 'images', lease: 'leases' } as Record<string, string>)[topic] ?? topic;
   if (sub === undefined) return undefined;
-  if (t === 'namespaces' && sub === 'create') namespacesCreate(root, takeFlags(rest, []).args);
-  else if (t === 'namespaces' && (sub === 'label' || sub === 'labels')) namespacesLabel(root, takeFlags(rest, []).args);
-  else if (t === 'namespaces' && RM.has(sub)) namespacesRm(root, takeFlags(rest, []).args, io);
-  else if (t === 'images' && RM.has(sub)) imagesRm(root, namespace, takeFlags(rest, ['sync']).args, io);
+  if (t === 'namespaces' && sub === 'create') namespacesCreate(root, takeBoolFlags(rest, []).args);
+  else if (t === 'namespaces' && (sub === 'label' || sub === 'labels')) namespacesLabel(root, takeBoolFlags(rest, []).args);
+  else if (t === 'namespaces' && RM.has(sub)) namespacesRm(root, takeBoolFlags(rest, []).args, io);
+  else if (t === 'images' && RM.has(sub)) imagesRm(root, namespace, takeBoolFlags(rest, ['sync']).args, io);
   else if (t === 'images' && sub === 'label') {
-    const f = takeFlags(rest, ['replace-all', 'r']);
+    const f = takeBoolFlags(rest, ['replace-all', 'r']);
     imagesLabel(root, namespace, f.args, f.flags.has('replace-all') || f.flags.has('r'), io);
-  } else if (t === 'content' && RM.has(sub)) return contentRm(root, namespace, takeFlags(rest, []).args, io).then(() => 0);
-  else if (t === 'content' && sub === 'label') contentLabel(root, namespace, takeFlags(rest, []).args, io);
-  else if (t === 'leases' && RM.has(sub)) leasesRm(root, namespace, takeFlags(rest, ['sync']).args, io);
+  } else if (t === 'content' && RM.has(sub)) return contentRm(root, namespace, takeBoolFlags(rest, []).args, io).then(() => 0);
+  else if (t === 'content' && sub === 'label') contentLabel(root, namespace, takeBoolFlags(rest, []).args, io);
+  else if (t === 'leases' && RM.has(sub)) leasesRm(root, namespace, takeBoolFlags(rest, ['sync']).args, io);
   else return undefined;
   return 0;
 }
