@@ -38,3 +38,13 @@ export function encodeAny(a: Any): Uint8Array {
   if (a.value.length > 0) w.tag(2, WireType.LengthDelimited).bytes(a.value);
   return w.finish();
 }
+
+/** A copy owning its bytes (what the stores keep of a caller's Any). */
+export function copyAny(a: Any): Any {
+  return { typeUrl: a.typeUrl, value: a.value.slice() };
+}
+
+/** A container's or sandbox's extensions, each Any copied. */
+export function copyExtensions(extensions: Record<string, Any>): Record<string, Any> {
+  return Object.fromEntries(Object.entries(extensions).map(([k, v]) => [k, copyAny(v)]));
+}

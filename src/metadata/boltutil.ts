@@ -53,6 +53,18 @@ export function checkTime(t: GoTime, what: string): GoTime {
   return t;
 }
 
+/** A Create's times: the given ones (checked, as "<what>.CreatedAt"), else now; updatedAt defaults to createdAt. */
+export function createTimes(given: { createdAt?: GoTime; updatedAt?: GoTime }, what: string, clock: Clock): { createdAt: GoTime; updatedAt: GoTime } {
+  const createdAt = given.createdAt ? checkTime(given.createdAt, `${what}.CreatedAt`) : clock();
+  const updatedAt = given.updatedAt ? checkTime(given.updatedAt, `${what}.UpdatedAt`) : createdAt;
+  return { createdAt, updatedAt };
+}
+
+/** An Update's updatedAt: the given one (checked, as "<what>.UpdatedAt"), else now. */
+export function updateTime(given: { updatedAt?: GoTime }, what: string, clock: Clock): GoTime {
+  return given.updatedAt ? checkTime(given.updatedAt, `${what}.UpdatedAt`) : clock();
+}
+
 // --- validation ---------------------------------------------------------------
 
 /** identifiers.Validate; the message as containerd words it (its regexp printed as Go does). */

@@ -14,7 +14,8 @@
 // runtime name set, spec set, snapshotter set when a snapshot key is.
 
 import type { Bucket, Tx } from '../bolt/index.js';
-import type { Any } from './any.js';
+import { copyAny, copyExtensions, type Any } from './any.js';
+import { applyExtensionsFieldpath, applyMapFieldpath } from './fieldpaths.js';
 import {
   BUCKET_KEY_IMAGE,
   BUCKET_KEY_NAME,
@@ -28,7 +29,7 @@ import {
   SCHEMA_VERSION,
   namespaceBucket,
 } from './buckets.js';
-import { ERRDEFS, type Clock, checkTime, createBucketPath, identifierError, q, requireNamespace, validateLabelsAs, writeAny, writeExtensions, writeLabels, writeTimestamps } from './boltutil.js';
+import { ERRDEFS, type Clock, createBucketPath, createTimes, updateTime, identifierError, q, requireNamespace, validateLabelsAs, writeAny, writeExtensions, writeLabels, writeTimestamps } from './boltutil.js';
 import { readContainer, type Container, type RuntimeInfo } from './containers.js';
 import type { GoTime } from './encoding.js';
 import { ErrAlreadyExists, ErrInvalidArgument, ErrNotFound } from './errors.js';
@@ -97,10 +98,6 @@ function writeContainer(bkt: Bucket, c: Container): void {
   else delete c.labels;
 }
 
-function copyAny(a: Any): Any {
-  return { typeUrl: a.typeUrl, value: a.value.slice() };
-}
-
 function fromInput(input: ContainerInput, createdAt: GoTime, updatedAt: GoTime): Container {
   const c: Container = {
     id: input.id,
@@ -114,7 +111,7 @@ function fromInput(input: ContainerInput, createdAt: GoTime, updatedAt: GoTime):
   if (input.runtime.options) c.runtime.options = copyAny(input.runtime.options);
   if (input.spec) c.spec = copyAny(input.spec);
   if (input.labels !== undefined) c.labels = { ...input.labels };
-  if (input.extensions !== undefined) c.extensions = Object.fromEntries(Object.entries(input.extensions).map(([k, v]) => [k, copyAny(v)]));
+  if (input.extensions !== undefined) c.extensions = copyExtensions(input.extensions);
   if (input.sandboxId !== undefined) c.sandboxId = input.sandboxId;
   return c;
 }
@@ -126,8 +123,7 @@ export function createContainer(tx: Tx, ns: string, input: ContainerInput, clock
   const bkt = createBucketPath(tx, SCHEMA_VERSION, ns, BUCKET_KEY_OBJECT_CONTAINERS);
   if (bkt.bucket(input.id)) throw new ErrAlreadyExists(`container ${q(input.id)}: ${ERRDEFS.alreadyExists}`);
   const cbkt = bkt.createBucket(input.id);
-  const createdAt = input.createdAt ? checkTime(input.createdAt, 'container.CreatedAt') : clock();
-  const updatedAt = input.updatedAt ? checkTime(input.updatedAt, 'container.UpdatedAt') : createdAt;
+  const { createdAt, updatedAt } = createTimes(input, 'container', clock);
   const c = fromInput(input, createdAt, updatedAt);
   writeContainer(cbkt, c);
   return c;
@@ -158,32 +154,11 @@ export function updateContainer(tx: Tx, ns: string, input: ContainerInput, field
     }
   }
   for (const path of paths) {
-    if (path.startsWith('labels.')) {
-      const key = path.slice('labels.'.length);
-      updated.labels ??= {};
-      updated.labels[key] = input.labels?.[key] ?? '';
-      continue;
-    }
-    if (path.startsWith('extensions.')) {
-      const key = path.slice('extensions.'.length);
-      updated.extensions ??= {};
-      const ext = input.extensions?.[key];
-      // Go stores the zero Any (an empty value) for a key missing from the input.
-      updated.extensions[key] = ext ? copyAny(ext) : { typeUrl: '', value: new Uint8Array(0) };
-      continue;
-    }
+    if (applyMapFieldpath(updated, input, 'labels', path) || applyExtensionsFieldpath(updated, input, path)) continue;
     switch (path) {
-      case 'labels':
-        if (input.labels) updated.labels = { ...input.labels };
-        else delete updated.labels;
-        break;
       case 'spec':
         if (input.spec) updated.spec = copyAny(input.spec);
         else delete updated.spec;
-        break;
-      case 'extensions':
-        if (input.extensions) updated.extensions = Object.fromEntries(Object.entries(input.extensions).map(([k, v]) => [k, copyAny(v)]));
-        else delete updated.extensions;
         break;
       case 'image':
         updated.image = input.image ?? '';
@@ -197,7 +172,7 @@ export function updateContainer(tx: Tx, ns: string, input: ContainerInput, field
   }
   validateContainer(updated, 'update failed validation');
   updated.createdAt = createdAt;
-  updated.updatedAt = input.updatedAt ? checkTime(input.updatedAt, 'container.UpdatedAt') : clock();
+  updated.updatedAt = updateTime(input, 'container', clock);
   writeContainer(cbkt, updated);
   // What the bucket now holds: extensions/ keeps entries the update left out (containerd never clears it).
   return readContainer(input.id, cbkt);

@@ -33,7 +33,7 @@ import {
   readTimestamps,
   str,
 } from './buckets.js';
-import { ERRDEFS, type Clock, checkTime, createBucketPath, digestError, isInt64, q, requireNamespace, validateLabelsAs, writeLabels, writeTimestamps } from './boltutil.js';
+import { ERRDEFS, type Clock, createBucketPath, createTimes, updateTime, digestError, isInt64, q, requireNamespace, validateLabelsAs, writeLabels, writeTimestamps } from './boltutil.js';
 import type { ContentInfo } from './content.js';
 import { decodeVarint, encodeTime, encodeVarint, type GoTime } from './encoding.js';
 import { ErrAlreadyExists, ErrInvalidArgument, ErrNotFound } from './errors.js';
@@ -59,8 +59,7 @@ export function addBlobRecord(tx: Tx, ns: string, digest: string, size: number, 
   const blobs = createBucketPath(tx, SCHEMA_VERSION, ns, BUCKET_KEY_OBJECT_CONTENT, BUCKET_KEY_OBJECT_BLOB);
   if (blobs.bucket(digest)) throw new ErrAlreadyExists(`content ${digest}: ${ERRDEFS.alreadyExists}`);
   const bkt = blobs.createBucket(digest);
-  const createdAt = options.createdAt ? checkTime(options.createdAt, 'info.CreatedAt') : clock();
-  const updatedAt = options.updatedAt ? checkTime(options.updatedAt, 'info.UpdatedAt') : createdAt;
+  const { createdAt, updatedAt } = createTimes(options, 'info', clock);
   writeTimestamps(bkt, createdAt, updatedAt);
   const stored = writeLabels(bkt, labels);
   bkt.put(BUCKET_KEY_SIZE, encodeVarint(size));
@@ -108,7 +107,7 @@ export function updateContentLabels(
     next = labels === undefined ? undefined : { ...labels };
   }
   validateLabelsAs('info.Labels', next);
-  const updatedAt = options.updatedAt ? checkTime(options.updatedAt, 'info.UpdatedAt') : clock();
+  const updatedAt = updateTime(options, 'info', clock);
   // writeInfo: timestamps, labels, size (rewritten with the value read).
   writeTimestamps(bkt, createdAt, updatedAt);
   const stored = writeLabels(bkt, next);

@@ -10,11 +10,12 @@
 
 import type { Bucket, Tx } from '../bolt/index.js';
 import { BUCKET_KEY_DIGEST, BUCKET_KEY_MEDIA_TYPE, BUCKET_KEY_OBJECT_IMAGES, BUCKET_KEY_SIZE, BUCKET_KEY_TARGET, SCHEMA_VERSION, namespaceBucket } from './buckets.js';
-import { ERRDEFS, type Clock, checkTime, createBucketPath, digestError, isInt64, q, requireNamespace, validateLabelsAs, writeAnnotations, writeLabels, writeTimestamps } from './boltutil.js';
+import { ERRDEFS, type Clock, createBucketPath, createTimes, updateTime, digestError, isInt64, q, requireNamespace, validateLabelsAs, writeAnnotations, writeLabels, writeTimestamps } from './boltutil.js';
 import { encodeVarint, type GoTime } from './encoding.js';
 import { ErrAlreadyExists, ErrInvalidArgument, ErrNotFound } from './errors.js';
 import { readImage, type Descriptor, type Image } from './images.js';
 import type { Labels } from './labels.js';
+import { applyMapFieldpath } from './fieldpaths.js';
 
 /** An image to write. Times are containerd's (now) unless given: given times are kept (imports, copies). */
 export interface ImageInput {
@@ -64,8 +65,7 @@ export function createImage(tx: Tx, ns: string, input: ImageInput, clock: Clock)
   const bkt = createBucketPath(tx, SCHEMA_VERSION, ns, BUCKET_KEY_OBJECT_IMAGES);
   if (bkt.bucket(input.name)) throw new ErrAlreadyExists(`image ${q(input.name)}: ${ERRDEFS.alreadyExists}`);
   const ibkt = bkt.createBucket(input.name);
-  const createdAt = input.createdAt ? checkTime(input.createdAt, 'image.CreatedAt') : clock();
-  const updatedAt = input.updatedAt ? checkTime(input.updatedAt, 'image.UpdatedAt') : createdAt;
+  const { createdAt, updatedAt } = createTimes(input, 'image', clock);
   const image: Image = { name: input.name, target: copyDescriptor(input.target), createdAt, updatedAt };
   if (input.labels !== undefined) image.labels = { ...input.labels };
   writeImage(ibkt, image);
@@ -88,31 +88,12 @@ export function updateImage(tx: Tx, ns: string, input: ImageInput, fieldpaths: s
     updated = { ...current, target: copyDescriptor(current.target) };
     if (current.labels) updated.labels = { ...current.labels };
     for (const path of fieldpaths) {
-      if (path.startsWith('labels.')) {
-        const key = path.slice('labels.'.length);
-        updated.labels ??= {};
-        updated.labels[key] = input.labels?.[key] ?? '';
-        continue;
-      }
-      if (path.startsWith('annotations.')) {
-        const key = path.slice('annotations.'.length);
-        updated.target.annotations ??= {};
-        updated.target.annotations[key] = input.target.annotations?.[key] ?? '';
-        continue;
-      }
+      if (applyMapFieldpath(updated, input, 'labels', path) || applyMapFieldpath(updated.target, input.target, 'annotations', path)) continue;
       switch (path) {
-        case 'labels':
-          if (input.labels) updated.labels = { ...input.labels };
-          else delete updated.labels;
-          break;
         case 'target': {
           updated.target = copyDescriptor(input.target);
           break;
         }
-        case 'annotations':
-          if (input.target.annotations) updated.target.annotations = { ...input.target.annotations };
-          else delete updated.target.annotations;
-          break;
         default:
           throw new ErrInvalidArgument(`cannot update ${q(path)} field on image ${q(input.name)}: ${ERRDEFS.invalidArgument}`);
       }
@@ -123,7 +104,7 @@ export function updateImage(tx: Tx, ns: string, input: ImageInput, fieldpaths: s
   }
   validateImage(updated);
   updated.createdAt = current.createdAt;
-  updated.updatedAt = input.updatedAt ? checkTime(input.updatedAt, 'image.UpdatedAt') : clock();
+  updated.updatedAt = updateTime(input, 'image', clock);
   writeImage(ibkt, updated);
   return updated;
 }

@@ -14,9 +14,10 @@
 // Validation (sandboxStore.validate): the id is an identifier; created and updated times are not zero.
 
 import type { Bucket, Tx } from '../bolt/index.js';
-import type { Any } from './any.js';
+import { copyAny, copyExtensions, type Any } from './any.js';
+import { applyExtensionsFieldpath, applyMapFieldpath } from './fieldpaths.js';
 import { BUCKET_KEY_NAME, BUCKET_KEY_OBJECT_SANDBOXES, BUCKET_KEY_OPTIONS, BUCKET_KEY_RUNTIME, BUCKET_KEY_SANDBOXER, BUCKET_KEY_SPEC, SCHEMA_VERSION, ZERO_TIME, getBucket } from './buckets.js';
-import { ERRDEFS, type Clock, checkTime, createBucketPath, identifierError, q, requireNamespace, writeAny, writeExtensions, writeLabels, writeTimestamps } from './boltutil.js';
+import { ERRDEFS, type Clock, createBucketPath, createTimes, updateTime, identifierError, q, requireNamespace, writeAny, writeExtensions, writeLabels, writeTimestamps } from './boltutil.js';
 import { compareTime, type GoTime } from './encoding.js';
 import { ErrAlreadyExists, ErrInvalidArgument, ErrNotFound } from './errors.js';
 import type { Labels } from './labels.js';
@@ -66,10 +67,6 @@ export function validateSandbox(s: { id: string; createdAt: GoTime; updatedAt: G
   if (isZero(s.updatedAt)) throw new ErrInvalidArgument(`updated date must not be zero: ${ERRDEFS.invalidArgument}`);
 }
 
-function copyAny(a: Any): Any {
-  return { typeUrl: a.typeUrl, value: a.value.slice() };
-}
-
 /** sandboxStore.write: the record's fields into <id>/ (created, or reused when overwriting). */
 function writeSandbox(parent: Bucket, s: Sandbox, overwrite: boolean, layout: SandboxLayout): void {
   let bkt: Bucket;
@@ -93,13 +90,12 @@ function writeSandbox(parent: Bucket, s: Sandbox, overwrite: boolean, layout: Sa
 /** sandboxStore.Create. Returns the sandbox as stored. */
 export function createSandbox(tx: Tx, ns: string, input: SandboxInput, layout: SandboxLayout, clock: Clock): Sandbox {
   requireNamespace(ns);
-  const createdAt = input.createdAt ? checkTime(input.createdAt, 'sandbox.CreatedAt') : clock();
-  const updatedAt = input.updatedAt ? checkTime(input.updatedAt, 'sandbox.UpdatedAt') : createdAt;
+  const { createdAt, updatedAt } = createTimes(input, 'sandbox', clock);
   const s: Sandbox = { id: input.id, runtime: { name: input.runtime.name }, createdAt, updatedAt, layout };
   if (input.runtime.options) s.runtime.options = copyAny(input.runtime.options);
   if (input.labels !== undefined) s.labels = { ...input.labels };
   if (input.spec) s.spec = copyAny(input.spec);
-  if (input.extensions !== undefined) s.extensions = Object.fromEntries(Object.entries(input.extensions).map(([k, v]) => [k, copyAny(v)]));
+  if (input.extensions !== undefined) s.extensions = copyExtensions(input.extensions);
   if (layout === 'v1') s.sandboxer = input.sandboxer ?? '';
   try {
     validateSandbox(s);
@@ -134,28 +130,8 @@ export function updateSandbox(tx: Tx, ns: string, input: SandboxInput, fieldpath
     if (updated.runtime.name !== input.runtime.name) throw new ErrInvalidArgument(`sandbox.Runtime.Name field is immutable: ${ERRDEFS.invalidArgument}`);
   }
   for (const path of paths) {
-    if (path.startsWith('labels.')) {
-      const key = path.slice('labels.'.length);
-      updated.labels ??= {};
-      updated.labels[key] = input.labels?.[key] ?? '';
-      continue;
-    }
-    if (path.startsWith('extensions.')) {
-      const key = path.slice('extensions.'.length);
-      updated.extensions ??= {};
-      const ext = input.extensions?.[key];
-      updated.extensions[key] = ext ? copyAny(ext) : { typeUrl: '', value: new Uint8Array(0) };
-      continue;
-    }
+    if (applyMapFieldpath(updated, input, 'labels', path) || applyExtensionsFieldpath(updated, input, path)) continue;
     switch (path) {
-      case 'labels':
-        if (input.labels) updated.labels = { ...input.labels };
-        else delete updated.labels;
-        break;
-      case 'extensions':
-        if (input.extensions) updated.extensions = Object.fromEntries(Object.entries(input.extensions).map(([k, v]) => [k, copyAny(v)]));
-        else delete updated.extensions;
-        break;
       case 'runtime':
         updated.runtime = { name: input.runtime.name, ...(input.runtime.options ? { options: copyAny(input.runtime.options) } : {}) };
         break;
@@ -167,7 +143,7 @@ export function updateSandbox(tx: Tx, ns: string, input: SandboxInput, fieldpath
         throw new ErrInvalidArgument(`cannot update ${q(path)} field on sandbox ${q(input.id)}: ${ERRDEFS.invalidArgument}`);
     }
   }
-  updated.updatedAt = input.updatedAt ? checkTime(input.updatedAt, 'sandbox.UpdatedAt') : clock();
+  updated.updatedAt = updateTime(input, 'sandbox', clock);
   validateSandbox(updated);
   writeSandbox(parent, updated, true, layout);
   // What the bucket now holds (extensions and runtime options the update left out stay, as in containerd).
