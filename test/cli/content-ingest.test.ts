@@ -9,7 +9,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { main } from '../../src/cli/tsctr.js';
+import { runTsctr, type TsctrRun } from '../helpers/tsctr.js';
 import { progressBar, renderProgress } from '../../src/cli/format/progress.js';
 import { digestOf } from '../../src/content/index.js';
 import { fileTree } from '../helpers/fstree.js';
@@ -22,19 +22,8 @@ function copyRoot(): string {
   return path.join(dir, 'root');
 }
 
-async function run(argv: string[], stdin?: Buffer, tty = false): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(
-    argv,
-    {
-      stdout: { write: (s: string) => (out += s) },
-      stderr: { write: (s: string) => (err += s), isTTY: tty },
-      ...(stdin ? { stdin: Readable.from([stdin.subarray(0, 70_000), stdin.subarray(70_000)]) } : {}),
-    },
-    {},
-  );
-  return { code, out, err };
+function run(argv: string[], stdin?: Buffer, tty = false): Promise<TsctrRun> {
+  return runTsctr(argv, { ...(stdin ? { stdin: Readable.from([stdin.subarray(0, 70_000), stdin.subarray(70_000)]) } : {}), isTTY: tty });
 }
 
 test('tsctr_contentIngest_blobAndRecordInTheNamespace', async () => {

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { main } from '../../src/cli/tsctr.js';
+import { runTsctr, type TsctrRun } from '../helpers/tsctr.js';
 import { createMetadata, openMetadata } from '../../src/metadata/index.js';
 import { parseLabelArgs } from '../../src/metadata/repair.js';
 
@@ -25,11 +25,10 @@ function newRoot(): string {
   return root;
 }
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } }, {});
-  return { code, out, err: err.replace(/time="[^"]*"/g, 'time="T"') };
+/** tsctr, with the time of each logrus line on stderr made T. */
+async function run(argv: string[]): Promise<TsctrRun> {
+  const r = await runTsctr(argv);
+  return { ...r, err: r.err.replace(/time="[^"]*"/g, 'time="T"') };
 }
 
 function meta(root: string) {

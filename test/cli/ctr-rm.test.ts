@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { main } from '../../src/cli/tsctr.js';
+import { runTsctr } from '../helpers/tsctr.js';
 import { SnapshotterDB } from '../../src/metadata/index.js';
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/containerd/root', import.meta.url));
@@ -24,11 +24,10 @@ function copyRoot(): string {
   return path.join(dir, 'root');
 }
 
+/** tsctr, with the time of each logrus line on stderr made T. */
 async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } }, {});
-  return { code, stdout, stderr: stderr.replace(/time="[^"]*"/g, 'time="T"') };
+  const r = await runTsctr(argv);
+  return { code: r.code, stdout: r.out, stderr: r.err.replace(/time="[^"]*"/g, 'time="T"') };
 }
 
 function backend(root: string, sn: string): Map<string, number> {

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { open } from '../../src/bolt/index.js';
-import { main } from '../../src/cli/tsctr.js';
+import { runTsctr } from '../helpers/tsctr.js';
 import { fileTree } from '../helpers/fstree.js';
 
 const ROOT = fileURLToPath(new URL('../../fixtures/containerd/root', import.meta.url));
@@ -35,15 +35,8 @@ after(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } }, {});
-  return { code, out, err };
-}
-
 async function findings(root: string, ...flags: string[]): Promise<string[]> {
-  const r = await run(['--root', root, 'doctor', ...flags]);
+  const r = await runTsctr(['--root', root, 'doctor', ...flags]);
   assert.equal(r.err, '');
   const lines = r.out.trim().split('\n');
   if (lines[0] === 'OK') {
@@ -97,7 +90,7 @@ test('Doctor_fixtureRoot_reportsContainerdsOwnDanglingChildLinksOnlyAndChangesNo
   const before = fileTree(ROOT);
   assert.deepEqual(await findings(ROOT), GENUINE);
   assert.deepEqual(await findings(ROOT, '--verify'), GENUINE); // every blob hashes to its name
-  const j = await run(['--root', ROOT, 'doctor', '--json']);
+  const j = await runTsctr(['--root', ROOT, 'doctor', '--json']);
   const report = JSON.parse(j.out) as { ok: boolean; checked: Record<string, number>; findings: { code: string }[] };
   assert.equal(report.ok, false);
   assert.equal(report.checked.blobFiles, 20);
@@ -162,8 +155,8 @@ test('Doctor_backendSnapshotGone_reportsTheRecordItsDirectoryAndItsChildren', as
     snaps.deleteBucket(name);
   });
   assert.ok(name !== '');
-  const child = (await run(['--root', ROOT, '-n', 'default', 'snapshots', 'which', 'overlayfs-child'])).out.trim();
-  const childBackend = /^backend: +(.*)$/m.exec((await run(['--root', ROOT, 'snapshots', 'which', child])).out)![1]!;
+  const child = (await runTsctr(['--root', ROOT, '-n', 'default', 'snapshots', 'which', 'overlayfs-child'])).out.trim();
+  const childBackend = /^backend: +(.*)$/m.exec((await runTsctr(['--root', ROOT, 'snapshots', 'which', child])).out)![1]!;
   const dir = path.join('io.containerd.snapshotter.v1.overlayfs', 'snapshots', String(id));
   fs.mkdirSync(path.join(root, dir, 'fs'), { recursive: true }); // git keeps no empty directory: make sure it is there
   const want = [
@@ -176,7 +169,7 @@ test('Doctor_backendSnapshotGone_reportsTheRecordItsDirectoryAndItsChildren', as
 
 test('Doctor_metaSnapshotRecordGone_backendReportedUnreferenced_childLinkDangling', async () => {
   const root = copyRoot();
-  const scratch = JSON.parse((await run(['--root', ROOT, '-n', 'default', 'snapshots', 'which', '--json', 'overlayfs-scratch'])).out) as { backend: string; id: number };
+  const scratch = JSON.parse((await runTsctr(['--root', ROOT, '-n', 'default', 'snapshots', 'which', '--json', 'overlayfs-scratch'])).out) as { backend: string; id: number };
   rw(path.join(root, META), (tx) => {
     const sn = tx.bucket('v1')!.bucket('default')!.bucket('snapshots')!.bucket('overlayfs')!;
     sn.deleteBucket('overlayfs-scratch');

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { open } from '../../src/bolt/index.js';
-import { main } from '../../src/cli/tsctr.js';
+import { runTsctr } from '../helpers/tsctr.js';
 import { fileTree } from '../helpers/fstree.js';
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/containerd', import.meta.url));
@@ -60,13 +60,6 @@ after(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } }, {});
-  return { code, out, err };
-}
-
 const recorded = (ns: string, file: string): string => fs.readFileSync(path.join(FIXTURE, 'expected', ns, file), 'utf8');
 const leftovers = (): string[] => {
   assert.equal(os.tmpdir(), privateTmp);
@@ -74,7 +67,7 @@ const leftovers = (): string[] => {
 };
 
 test('Salvage_zeroedLeafPage_plainReadFailsWithAHint', async () => {
-  const r = await run(['--root', root, '-n', 'k8s.io', 'images', 'ls', '-q']);
+  const r = await runTsctr(['--root', root, '-n', 'k8s.io', 'images', 'ls', '-q']);
   assert.equal(r.code, 1);
   assert.equal(r.err, `ctr: invalid page type: ${zeroed}: 0\nctr: a database of the root is damaged; --salvage lists what meta.db still holds\n`);
 });
@@ -83,7 +76,7 @@ test('Salvage_zeroedLeafPage_listsCtrsRecordedOutputMinusTheLostRecords', async 
   assert.equal(lost.length, 30);
   const before = fileTree(root);
   assert.deepEqual(leftovers(), []);
-  const q = await run(['--root', root, '--salvage', '-n', 'k8s.io', 'images', 'ls', '-q']);
+  const q = await runTsctr(['--root', root, '--salvage', '-n', 'k8s.io', 'images', 'ls', '-q']);
   assert.equal(q.code, 0);
   const want = recorded('k8s.io', 'images-ls-q.txt')
     .split('\n')
@@ -93,7 +86,7 @@ test('Salvage_zeroedLeafPage_listsCtrsRecordedOutputMinusTheLostRecords', async 
   assert.match(q.err, /^ctr: warning: SALVAGED output: .*meta\.db read through salvage \(scan: the tree of meta page \d \(txid \d+\)\); \d+ keys in \d+ buckets recovered, 1 page unreadable; 30 leaf pages found by the scan could not be placed and are not shown/);
   assert.equal(q.err.split('\n').length, 2);
   // The table: ctr's rows without the lost images' rows.
-  const t = await run(['--root', root, '--salvage', '-n', 'k8s.io', 'images', 'ls']);
+  const t = await runTsctr(['--root', root, '--salvage', '-n', 'k8s.io', 'images', 'ls']);
   assert.equal(
     t.out,
     recorded('k8s.io', 'images-ls.txt')
@@ -111,7 +104,7 @@ test('Salvage_zeroedLeafPage_listsCtrsRecordedOutputMinusTheLostRecords', async 
     ['default', ['leases', 'ls', '-q'], 'leases-ls-q.txt'],
     ['default', ['namespaces', 'ls'], 'namespaces-ls.txt'],
   ] as const) {
-    const r = await run(['--root', root, '--salvage', '-n', ns, ...args]);
+    const r = await runTsctr(['--root', root, '--salvage', '-n', ns, ...args]);
     assert.equal(r.code, 0, r.err);
     assert.equal(r.out, recorded(ns, file), `${ns} ${args.join(' ')}`);
     assert.match(r.err, /^ctr: warning: SALVAGED output: /);
@@ -121,14 +114,14 @@ test('Salvage_zeroedLeafPage_listsCtrsRecordedOutputMinusTheLostRecords', async 
 });
 
 test('Salvage_intactRoot_sameOutputAsCtrAndSaysSo', async () => {
-  const r = await run(['--root', path.join(FIXTURE, 'root'), '--salvage', '-n', 'k8s.io', 'images', 'ls']);
+  const r = await runTsctr(['--root', path.join(FIXTURE, 'root'), '--salvage', '-n', 'k8s.io', 'images', 'ls']);
   assert.equal(r.out, recorded('k8s.io', 'images-ls.txt'));
   assert.match(r.err, /^ctr: warning: SALVAGED output: .*\(newest-meta: the tree of meta page \d \(txid \d+\)\); \d+ keys in \d+ buckets recovered, no page unreadable\n$/);
 });
 
 test('Salvage_writeCommand_refused', async () => {
   const before = fileTree(root);
-  const r = await run(['--root', root, '--salvage', '-n', 'default', 'images', 'rm', 'docker.io/library/alpha:1.0']);
+  const r = await runTsctr(['--root', root, '--salvage', '-n', 'default', 'images', 'rm', 'docker.io/library/alpha:1.0']);
   assert.equal(r.code, 2);
   assert.match(r.err, /--salvage only reads: images rm is not a listing/);
   assert.deepEqual(fileTree(root), before);

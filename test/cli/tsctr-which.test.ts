@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { main } from '../../src/cli/tsctr.js';
+import { runTsctr } from '../helpers/tsctr.js';
 import { chainIDs, configDiffIDs } from '../../src/metadata/chainid.js';
 import { openMetadata } from '../../src/metadata/index.js';
 import { fileTree } from '../helpers/fstree.js';
@@ -17,13 +17,6 @@ import { fileTree } from '../helpers/fstree.js';
 const FIXTURE = fileURLToPath(new URL('../../fixtures/containerd', import.meta.url));
 const ROOT = path.join(FIXTURE, 'root');
 const BLOBS = path.join(ROOT, 'io.containerd.content.v1.content', 'blobs', 'sha256');
-
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } }, {});
-  return { code, out, err };
-}
 
 function field(out: string, name: string): string[] {
   return [...out.matchAll(new RegExp(`^${name}: +(.*)$`, 'gm'))].map((m) => m[1]!);
@@ -48,14 +41,14 @@ for (const ns of ['default', 'k8s.io', 'tools']) {
       const before = fileTree(ROOT);
       const snaps = recordedSnapshots(ns, sn);
       for (const { key, kind } of snaps) {
-        const r = await run(['--root', ROOT, '-n', ns, 'snapshots', '--snapshotter', sn, 'which', key]);
+        const r = await runTsctr(['--root', ROOT, '-n', ns, 'snapshots', '--snapshotter', sn, 'which', key]);
         assert.equal(r.code, 0, r.err);
         const dir = r.out.trim();
         const m = new RegExp(`^${ROOT.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/io\\.containerd\\.snapshotter\\.v1\\.${sn}/snapshots/(\\d+)${sn === 'overlayfs' ? '/fs' : ''}$`).exec(dir);
         assert.ok(m, `${key}: ${dir}`);
         // Back: from a path inside the directory (the directory itself when git kept no file in it).
         const inside = fs.existsSync(dir) ? path.join(dir, fs.readdirSync(dir)[0] ?? '') : dir;
-        const back = await run(['--root', ROOT, 'snapshots', '--snapshotter', 'none', 'which', inside]);
+        const back = await runTsctr(['--root', ROOT, 'snapshots', '--snapshotter', 'none', 'which', inside]);
         assert.equal(back.code, 0, back.err);
         assert.deepEqual(field(back.out, 'snapshotter'), [sn]);
         assert.deepEqual(field(back.out, 'id'), [m[1]]);
@@ -63,7 +56,7 @@ for (const ns of ['default', 'k8s.io', 'tools']) {
         assert.deepEqual(field(back.out, 'namespace'), [ns]);
         assert.deepEqual(field(back.out, 'key'), [key]);
         // And by number.
-        const byId = await run(['--root', ROOT, 'snapshots', '--snapshotter', sn, 'which', m[1]!]);
+        const byId = await runTsctr(['--root', ROOT, 'snapshots', '--snapshotter', sn, 'which', m[1]!]);
         assert.equal(byId.out, back.out);
       }
       assert.deepEqual(fileTree(ROOT), before);
@@ -133,10 +126,10 @@ test('Which_imageLayers_areContainerdsUnpackedSnapshotsHoldingTheLayerTarsFiles'
           assert.equal(chain[chain.length - 1], top, `${ns} ${c.digest}`);
           const images = recordedImages(ns);
           for (const [i, id] of chain.entries()) {
-            const r = await run(['--root', ROOT, '-n', ns, 'snapshots', '--snapshotter', sn, 'which', id]);
+            const r = await runTsctr(['--root', ROOT, '-n', ns, 'snapshots', '--snapshotter', sn, 'which', id]);
             assert.equal(r.code, 0, r.err);
             const dir = r.out.trim();
-            const w = await run(['--root', ROOT, 'snapshots', 'which', dir]);
+            const w = await runTsctr(['--root', ROOT, 'snapshots', 'which', dir]);
             const owners = field(w.out, 'images')[0]!;
             // The images ctr listed whose manifests' configs have this chain id.
             const want = images.filter((x) => configsOf(x.digest).some((cfg) => chainIDs(configDiffIDs(fs.readFileSync(path.join(BLOBS, cfg.slice(7))))).includes(id)));
@@ -167,27 +160,27 @@ test('Which_containers_areTheOnesCtrContainersInfoPutsOnTheSnapshot', async () =
     ['k8s.io', 'app-0-main'],
   ] as const) {
     const info = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'expected', ns, `containers-info-${id}.txt`), 'utf8')) as { SnapshotKey: string; Snapshotter: string };
-    const r = await run(['--root', ROOT, '-n', ns, 'snapshots', '--snapshotter', info.Snapshotter, 'which', info.SnapshotKey]);
+    const r = await runTsctr(['--root', ROOT, '-n', ns, 'snapshots', '--snapshotter', info.Snapshotter, 'which', info.SnapshotKey]);
     assert.equal(r.code, 0, r.err);
-    const w = await run(['--root', ROOT, 'snapshots', 'which', r.out.trim()]);
+    const w = await runTsctr(['--root', ROOT, 'snapshots', 'which', r.out.trim()]);
     assert.ok(field(w.out, 'containers')[0]!.split(', ').includes(`${id} (its snapshot)`), w.out);
     // The layer below it names the container as standing on it.
     const parentKey = field(w.out, 'parent key')[0]!;
-    const p = await run(['--root', ROOT, '-n', ns, 'snapshots', '--snapshotter', info.Snapshotter, 'which', parentKey]);
-    const pw = await run(['--root', ROOT, 'snapshots', 'which', p.out.trim()]);
+    const p = await runTsctr(['--root', ROOT, '-n', ns, 'snapshots', '--snapshotter', info.Snapshotter, 'which', parentKey]);
+    const pw = await runTsctr(['--root', ROOT, 'snapshots', 'which', p.out.trim()]);
     assert.ok(field(pw.out, 'containers')[0]!.split(', ').includes(`${id} (a parent layer)`), pw.out);
   }
 });
 
 test('Which_unknownIdKeyOrOutsidePath_exit1WithAMessage', async () => {
-  const r1 = await run(['--root', ROOT, 'snapshots', '--snapshotter', 'overlayfs', 'which', '999']);
+  const r1 = await runTsctr(['--root', ROOT, 'snapshots', '--snapshotter', 'overlayfs', 'which', '999']);
   assert.equal(r1.code, 1);
   assert.match(r1.out, /^backend: +- \(no snapshot with id 999 in io\.containerd\.snapshotter\.v1\.overlayfs\/metadata\.db\)$/m);
-  const r2 = await run(['--root', ROOT, '-n', 'default', 'snapshots', 'which', 'no-such-key']);
+  const r2 = await runTsctr(['--root', ROOT, '-n', 'default', 'snapshots', 'which', 'no-such-key']);
   assert.deepEqual(r2, { code: 1, out: '', err: 'ctr: snapshot no-such-key does not exist: not found\n' });
-  const r3 = await run(['--root', ROOT, 'snapshots', 'which', '/etc/hostname']);
+  const r3 = await runTsctr(['--root', ROOT, 'snapshots', 'which', '/etc/hostname']);
   assert.equal(r3.code, 1);
   assert.match(r3.err, /is not inside a snapshot directory/);
-  const r4 = await run(['--root', ROOT, 'snapshots', 'which']);
+  const r4 = await runTsctr(['--root', ROOT, 'snapshots', 'which']);
   assert.equal(r4.code, 1);
 });

@@ -7,16 +7,9 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main } from '../../src/cli/tsctr.js';
+import { contentLsRows, runTsctr } from '../helpers/tsctr.js';
 import { TabWriter } from '../../src/cli/format/tabwriter.js';
 import { humanSize, progressBytes } from '../../src/cli/format/units.js';
-
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } }, {});
-  return { code, out, err };
-}
 
 function snapshotTree(dir: string): Map<string, string> {
   const m = new Map<string, string>();
@@ -58,22 +51,13 @@ if (existsSync(join(FIXTURE, 'expected', 'index.json'))) {
     test(`tsctr_matchesCtr ${e.argv.join(' ')}`, async () => {
       const before = snapshotTree(join(FIXTURE, 'root'));
       const argv = e.argv[0] === 'ctr' ? e.argv.slice(1) : e.argv;
-      const r = await run(['--root', join(FIXTURE, 'root'), ...argv]);
+      const r = await runTsctr(['--root', join(FIXTURE, 'root'), ...argv]);
       const want = readFileSync(join(FIXTURE, 'expected', file!), 'utf8');
       const isContent = argv.includes('content') && !argv.includes('-q');
       if (isContent && (argv.includes('ls') || argv.includes('list') || argv.includes('active'))) {
         // AGE (column 3) depends on when the command runs. ctr prints a blob's labels in Go map order,
         // which changes from run to run, so LABELS (content ls, column 4) compares as a set.
-        const strip = (s: string): string[] =>
-          s.split('\n').map((l) =>
-            l
-              .split('\t')
-              .filter((c) => c !== '')
-              .filter((_, i) => i !== 2)
-              .map((c, i) => (i === 2 ? c.split(',').sort().join(',') : c))
-              .join('|'),
-          );
-        assert.deepEqual(strip(r.out), strip(want));
+        assert.deepEqual(contentLsRows(r.out), contentLsRows(want));
       } else {
         assert.equal(r.out, want);
       }
@@ -92,24 +76,24 @@ if (existsSync(CORPUS)) {
     cpSync(join(CORPUS, 'containerd-2021-meta-dfirlabs.db'), join(root, 'io.containerd.metadata.v1.bolt', 'meta.db'));
     cpSync(join(CORPUS, 'snapshotter-2021-metadata-dfirlabs.db'), join(root, 'io.containerd.snapshotter.v1.overlayfs', 'metadata.db'));
     const before = snapshotTree(root);
-    const ns = await run(['--root', root, 'namespaces', 'ls', '-q']);
+    const ns = await runTsctr(['--root', root, 'namespaces', 'ls', '-q']);
     assert.equal(ns.out, 'default\ndfirlabs\n');
-    const imgs = await run(['--root', root, '-n', 'dfirlabs', 'images', 'ls', '-q']);
+    const imgs = await runTsctr(['--root', root, '-n', 'dfirlabs', 'images', 'ls', '-q']);
     assert.equal(imgs.out, 'docker.io/library/redis:latest\n');
-    const cs = await run(['--root', root, 'containers', 'ls']);
+    const cs = await runTsctr(['--root', root, 'containers', 'ls']);
     assert.equal(cs.code, 0);
     assert.match(cs.out, /^CONTAINER {9}IMAGE {29}RUNTIME {18}\nnginx-specimen {4}docker\.io\/library\/nginx:latest {4}io\.containerd\.runc\.v2 {4}\n$/);
-    const filtered = await run(['--root', root, 'containers', 'ls', '-q', 'image==nope']);
+    const filtered = await runTsctr(['--root', root, 'containers', 'ls', '-q', 'image==nope']);
     assert.equal(filtered.out, '');
-    const info = await run(['--root', root, 'containers', 'info', 'nginx-specimen']);
+    const info = await runTsctr(['--root', root, 'containers', 'info', 'nginx-specimen']);
     assert.equal(JSON.parse(info.out).ID, 'nginx-specimen');
-    const tree = await run(['--root', root, 'snapshots', 'tree']);
+    const tree = await runTsctr(['--root', root, 'snapshots', 'tree']);
     assert.equal(tree.out.trim().split('\n').length, 7);
     for (const argv of [['content', 'ls'], ['content', 'active'], ['leases', 'ls'], ['snapshots', 'ls'], ['overview'], ['images', 'ls', '--json']]) {
-      const r = await run(['--root', root, ...argv]);
+      const r = await runTsctr(['--root', root, ...argv]);
       assert.equal(r.code, 0, `${argv.join(' ')}: ${r.err}`);
     }
-    const missing = await run(['--root', root, 'containers', 'info', 'nope']);
+    const missing = await runTsctr(['--root', root, 'containers', 'info', 'nope']);
     assert.equal(missing.code, 1);
     assert.match(missing.err, /not found/);
     assert.deepEqual(snapshotTree(root), before);

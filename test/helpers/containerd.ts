@@ -2,6 +2,7 @@
 // The config is the one in /work/shared/NOTES.md: root and state under `dir`, the CRI plugin off,
 // the gRPC socket under `dir`, and the startup garbage collection postponed (see below). `ctr` talks to it through `-a <socket>`.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 
@@ -21,6 +22,23 @@ export interface Containerd {
   /** Runs ctr and returns the child, for tests that kill it midway. */
   spawnCtr(args: string[]): ChildProcess;
   stop(): Promise<void>;
+}
+
+/** The error, fatal and panic lines of the containerd.log that startContainerd(dir) wrote. */
+export function containerdLogErrors(dir: string): string[] {
+  return fs
+    .readFileSync(path.join(dir, 'containerd.log'), 'utf8')
+    .split('\n')
+    .filter((l) => /level=(error|fatal|panic)/.test(l));
+}
+
+/** A fresh dir whose root/ (startContainerd's layout) holds a copy of `metaDB` as its meta.db. */
+export function rootWithMetaDB(prefix: string, metaDB: string): { dir: string; root: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const root = path.join(dir, 'root');
+  fs.mkdirSync(path.join(root, 'io.containerd.metadata.v1.bolt'), { recursive: true });
+  fs.copyFileSync(metaDB, path.join(root, 'io.containerd.metadata.v1.bolt', 'meta.db'));
+  return { dir, root };
 }
 
 function exited(child: ChildProcess): Promise<void> {

@@ -27,8 +27,8 @@ export function ustar(files: Array<[string, Buffer]>): Buffer {
   return Buffer.concat(parts);
 }
 
-/** An OCI layout tarball whose index names the one linux/amd64 manifest under each of `names`. */
-export function ociTarball(names: string[], files: Array<[string, Buffer]> = [['hello.txt', Buffer.from('hello\n')]]): Buffer {
+/** An OCI layout tarball whose index names the one linux/amd64 manifest under each of `names` (its entries also carry `annotations`). */
+export function ociTarball(names: string[], files: Array<[string, Buffer]> = [['hello.txt', Buffer.from('hello\n')]], annotations: Record<string, string> = {}): Buffer {
   const layerTar = ustar(files);
   const layer = zlib.gzipSync(layerTar);
   const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [digestOf(layerTar)] }, config: {} }));
@@ -39,7 +39,7 @@ export function ociTarball(names: string[], files: Array<[string, Buffer]> = [['
   const index = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
-      manifests: names.map((name) => ({ ...desc('application/vnd.oci.image.manifest.v1+json', manifest), annotations: { 'io.containerd.image.name': name }, platform: { architecture: 'amd64', os: 'linux' } })),
+      manifests: names.map((name) => ({ ...desc('application/vnd.oci.image.manifest.v1+json', manifest), annotations: { 'io.containerd.image.name': name, ...annotations }, platform: { architecture: 'amd64', os: 'linux' } })),
     }),
   );
   const blob = (b: Buffer): [string, Buffer] => [`blobs/sha256/${digestOf(b).slice(7)}`, b];

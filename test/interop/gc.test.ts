@@ -11,11 +11,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main } from '../../src/cli/tsctr.js';
 import { openMetadata, SnapshotterDB } from '../../src/metadata/index.js';
 import { nodeId, scanAll } from '../../src/metadata/gc.js';
 import { planGarbageCollect, type GCRun } from '../../src/metadata/gc-cleanup.js';
-import { startContainerd, type Containerd } from '../helpers/containerd.js';
+import { containerdLogErrors, startContainerd, type Containerd } from '../helpers/containerd.js';
+import { runTsctr } from '../helpers/tsctr.js';
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/containerd/root', import.meta.url));
 const EXPECTED_RM = JSON.parse(fs.readFileSync(fileURLToPath(new URL('../../fixtures/ctr-rm/expected.json', import.meta.url)), 'utf8')) as {
@@ -24,13 +24,6 @@ const EXPECTED_RM = JSON.parse(fs.readFileSync(fileURLToPath(new URL('../../fixt
 };
 const META = path.join('io.containerd.metadata.v1.bolt', 'meta.db');
 const SNAPSHOTTERS = ['native', 'overlayfs'];
-
-async function tsctr(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } }, {});
-  return { code, out, err };
-}
 
 /** dir/root = a copy of the fixture root (startContainerd's layout). */
 function copy(prefix: string): { dir: string; root: string } {
@@ -115,13 +108,6 @@ async function listings(c: Containerd): Promise<Record<string, string>> {
   return out;
 }
 
-function logErrors(dir: string): string[] {
-  return fs
-    .readFileSync(path.join(dir, 'containerd.log'), 'utf8')
-    .split('\n')
-    .filter((l) => /level=(error|fatal|panic)/.test(l));
-}
-
 /** Offline changes applied to both copies before collecting, so the sweep has snapshots, leases and images to take. */
 type Prep = (root: string) => Promise<void>;
 
@@ -137,7 +123,7 @@ async function compareWithContainerd(name: string, prep: Prep): Promise<void> {
   const m = openMetadata(path.join(a.root, META));
   const run = planGarbageCollect(a.root, m);
   m.close();
-  const dry = await tsctr(['--root', a.root, 'gc', '--dry-run']);
+  const dry = await runTsctr(['--root', a.root, 'gc', '--dry-run']);
   assert.equal(dry.code, 0, dry.err);
   assert.deepEqual(state(a.root), before, 'dry run changed nothing');
 
@@ -154,7 +140,7 @@ async function compareWithContainerd(name: string, prep: Prep): Promise<void> {
   assert.deepEqual(planned(run), removedBetween(before, afterReal), 'tsctr gc --dry-run lists what containerd collected');
 
   // tsctr collects B: the same objects remain, and containerd lists and keeps them.
-  const ours = await tsctr(['--root', b.root, 'gc']);
+  const ours = await runTsctr(['--root', b.root, 'gc']);
   assert.equal(ours.code, 0, ours.err);
   assert.equal(ours.out, dry.out);
   const afterOurs = state(b.root);
@@ -167,12 +153,12 @@ async function compareWithContainerd(name: string, prep: Prep): Promise<void> {
     await c.stop();
   }
   assert.deepEqual(state(b.root), afterOurs, "containerd's GC after tsctr gc deletes nothing more");
-  assert.deepEqual(logErrors(a.dir), []);
-  assert.deepEqual(logErrors(b.dir), []);
+  assert.deepEqual(containerdLogErrors(a.dir), []);
+  assert.deepEqual(containerdLogErrors(b.dir), []);
 }
 
 async function ok(argv: string[]): Promise<void> {
-  const r = await tsctr(argv);
+  const r = await runTsctr(argv);
   assert.equal(r.code, 0, `${argv.join(' ')}: ${r.err}`);
 }
 
@@ -211,7 +197,7 @@ test('Interop_gcDryRun_isWhatContainerdCollects_withFlatAndPlainLeasesAndIngestE
 
 test('Interop_containerdStartsAfterTsctrSnapshotsAndContainersRm_listsWhatCtrLeft_andCollectsWithoutErrors', async () => {
   const { dir, root } = copy('tsbolt-gc-rm-');
-  for (const s of EXPECTED_RM.steps) await tsctr(['--root', root, ...s.argv]);
+  for (const s of EXPECTED_RM.steps) await runTsctr(['--root', root, ...s.argv]);
   const c = await startContainerd(dir);
   try {
     for (const s of EXPECTED_RM.after) {
@@ -223,5 +209,5 @@ test('Interop_containerdStartsAfterTsctrSnapshotsAndContainersRm_listsWhatCtrLef
   } finally {
     await c.stop();
   }
-  assert.deepEqual(logErrors(dir), []);
+  assert.deepEqual(containerdLogErrors(dir), []);
 });

@@ -10,7 +10,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { digestOf } from '../../src/content/index.js';
-import { startContainerd } from '../helpers/containerd.js';
+import { containerdLogErrors, startContainerd } from '../helpers/containerd.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = path.join(repo, 'bin', 'tsctr.js');
@@ -69,13 +69,6 @@ function runImport(root: string, tar: string): Run {
   return { child, done: new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, err }))) };
 }
 
-function logErrors(dir: string): string[] {
-  return fs
-    .readFileSync(path.join(dir, 'containerd.log'), 'utf8')
-    .split('\n')
-    .filter((l) => /level=(error|fatal|panic)/.test(l));
-}
-
 test('Interop_imagesImport_killedAtRandomMoments_leavesNoImageOrAllOfIt', async () => {
   ensureBuilt();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsbolt-import-kill-'));
@@ -122,7 +115,7 @@ test('Interop_imagesImport_killedAtRandomMoments_leavesNoImageOrAllOfIt', async 
     } finally {
       await c.stop();
     }
-    assert.deepEqual(logErrors(cdir), [], `run ${run}`);
+    assert.deepEqual(containerdLogErrors(cdir), [], `run ${run}`);
     // Importing again over what the killed import left completes the image.
     const again = await runImport(root, tar).done;
     assert.equal(again.code, 0, again.err);
@@ -132,7 +125,7 @@ test('Interop_imagesImport_killedAtRandomMoments_leavesNoImageOrAllOfIt', async 
     } finally {
       await c2.stop();
     }
-    assert.deepEqual(logErrors(cdir), [], `run ${run}, after the second import`);
+    assert.deepEqual(containerdLogErrors(cdir), [], `run ${run}, after the second import`);
   }
   console.log(`whole import ${duration} ms; kills: ${outcomes.join(', ')}`);
   fs.rmSync(dir, { recursive: true, force: true }); // ~400 MB of roots (kept when the test fails)

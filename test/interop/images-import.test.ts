@@ -13,24 +13,10 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
-import { main } from '../../src/cli/tsctr.js';
-import { startContainerd, type Containerd } from '../helpers/containerd.js';
+import { containerdLogErrors, startContainerd, type Containerd } from '../helpers/containerd.js';
+import { runTsctr } from '../helpers/tsctr.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
-
-async function tsctr(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } }, {});
-  return { code, out, err };
-}
-
-function logErrors(dir: string): string[] {
-  return fs
-    .readFileSync(path.join(dir, 'containerd.log'), 'utf8')
-    .split('\n')
-    .filter((l) => /level=(error|fatal|panic)/.test(l));
-}
 
 /** ctr content ls without AGE, labels sorted (ctr prints a Go map: random order). */
 async function contentLs(c: Containerd, ns: string): Promise<string[]> {
@@ -122,17 +108,17 @@ test('Interop_imagesImport_sameImagesAndContentAsRealCtr', async () => {
   } finally {
     await c.stop();
   }
-  assert.deepEqual(logErrors(realDir), []);
+  assert.deepEqual(containerdLogErrors(realDir), []);
 
   const root = path.join(oursDir, 'root');
   fs.mkdirSync(root, { recursive: true });
   for (const [ns, flags, file] of CASES) {
-    const r = await tsctr(['--root', root, '-n', ns, 'images', 'import', '--no-unpack', ...flags, A(file)]);
+    const r = await runTsctr(['--root', root, '-n', ns, 'images', 'import', '--no-unpack', ...flags, A(file)]);
     assert.equal(r.code, 0, `${ns}: ${r.err}`);
     assert.equal(r.out + r.err, expected.get(ns)!.out, `${ns}: ctr prints nothing with --no-unpack`);
-    if (ns === 'twice') assert.equal((await tsctr(['--root', root, '-n', ns, 'images', 'import', '--no-unpack', A(file)])).code, 0);
+    if (ns === 'twice') assert.equal((await runTsctr(['--root', root, '-n', ns, 'images', 'import', '--no-unpack', A(file)])).code, 0);
   }
-  const unpack = await tsctr(['--root', root, '-n', 'unpack', 'images', 'import', A('alpha.tar')]);
+  const unpack = await runTsctr(['--root', root, '-n', 'unpack', 'images', 'import', A('alpha.tar')]);
   assert.deepEqual(unpack, { code: 0, out: '', err: 'tsctr: the image is not unpacked offline (containerd unpacks on first use: ctr run, ctr containers create)\n' });
   c = await startContainerd(oursDir);
   try {
@@ -166,7 +152,7 @@ test('Interop_imagesImport_sameImagesAndContentAsRealCtr', async () => {
   } finally {
     await c.stop();
   }
-  assert.deepEqual(logErrors(oursDir), []);
+  assert.deepEqual(containerdLogErrors(oursDir), []);
 });
 
 test('Interop_imagesImport_intoAUsedRoot_matchesRealCtrThere', async () => {
@@ -196,7 +182,7 @@ test('Interop_imagesImport_intoAUsedRoot_matchesRealCtrThere', async () => {
     await c.stop();
   }
   for (const f of ['multi.tar', 'alpha.tar']) {
-    const r = await tsctr(['--root', path.join(oursDir, 'root'), 'images', 'import', '--no-unpack', '--all-platforms', A(f)]);
+    const r = await runTsctr(['--root', path.join(oursDir, 'root'), 'images', 'import', '--no-unpack', '--all-platforms', A(f)]);
     assert.equal(r.code, 0, r.err);
   }
   c = await startContainerd(oursDir);
@@ -206,7 +192,7 @@ test('Interop_imagesImport_intoAUsedRoot_matchesRealCtrThere', async () => {
   } finally {
     await c.stop();
   }
-  assert.deepEqual(logErrors(oursDir), []);
+  assert.deepEqual(containerdLogErrors(oursDir), []);
 });
 
 test('Interop_imagesImport_badInput_sameErrorsAsRealCtr', async () => {
@@ -260,12 +246,12 @@ test('Interop_imagesImport_badInput_sameErrorsAsRealCtr', async () => {
   } finally {
     await c.stop();
   }
-  const lack = await tsctr(['--root', path.join(dir, 'ours-lack'), 'images', 'import', '--no-unpack', path.join(dir, 'lacking.tar')]);
+  const lack = await runTsctr(['--root', path.join(dir, 'ours-lack'), 'images', 'import', '--no-unpack', path.join(dir, 'lacking.tar')]);
   assert.deepEqual(lack, { code: 1, out: '', err: `ctr: content digest ${gone}: not found\n` });
   const root = path.join(dir, 'ours');
   fs.mkdirSync(root);
   for (const [i, args] of inputs.entries()) {
-    const r = await tsctr(['--root', root, 'images', 'import', '--no-unpack', ...args]);
+    const r = await runTsctr(['--root', root, 'images', 'import', '--no-unpack', ...args]);
     assert.deepEqual({ code: r.code, err: r.err }, want[i], args.join(' '));
     assert.equal(r.out, '');
   }

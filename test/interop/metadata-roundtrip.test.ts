@@ -9,24 +9,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { main } from '../../src/cli/tsctr.js';
 import { digestOf, openContentStore } from '../../src/content/index.js';
 import { createMetadata, openMetadata, specAny, NamespacedContentStore, type GoTime, type MetadataDB } from '../../src/metadata/index.js';
-import { startContainerd } from '../helpers/containerd.js';
-
-async function tsctr(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } }, {});
-  return { code, out, err };
-}
-
-function logErrors(dir: string): string[] {
-  return fs
-    .readFileSync(path.join(dir, 'containerd.log'), 'utf8')
-    .split('\n')
-    .filter((l) => /level=(error|fatal|panic)/.test(l));
-}
+import { containerdLogErrors, startContainerd } from '../helpers/containerd.js';
+import { runTsctr } from '../helpers/tsctr.js';
 
 const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
@@ -129,7 +115,7 @@ test('Interop_containerdServesARootWrittenFromNothing_listsIt_andCollectsGarbage
     ['other-content', ['-n', 'other', 'content', 'ls', '-q']],
   ];
   for (const [k, argv] of cmds) {
-    const r = await tsctr(['--root', root, ...argv]);
+    const r = await runTsctr(['--root', root, ...argv]);
     assert.equal(r.code, 0, `${k}: ${r.err}`);
     offline[k] = r.out;
   }
@@ -187,6 +173,6 @@ test('Interop_containerdServesARootWrittenFromNothing_listsIt_andCollectsGarbage
   } finally {
     after.close();
   }
-  assert.deepEqual(logErrors(dir), []);
+  assert.deepEqual(containerdLogErrors(dir), []);
   fs.rmSync(dir, { recursive: true, force: true });
 });

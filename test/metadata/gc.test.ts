@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main } from '../../src/cli/tsctr.js';
+import { runTsctr } from '../helpers/tsctr.js';
 import { openMetadata } from '../../src/metadata/index.js';
 import { gcPlan, nodeId, whyChain, parseGoRFC3339, type GCNode } from '../../src/metadata/gc.js';
 import { planGarbageCollect } from '../../src/metadata/gc-cleanup.js';
@@ -27,13 +27,6 @@ function copyRoot(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsbolt-gc-'));
   fs.cpSync(FIXTURE, path.join(dir, 'root'), { recursive: true });
   return path.join(dir, 'root');
-}
-
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } }, {});
-  return { code, out, err };
 }
 
 function chainOf(root: string, node: GCNode, now = new Date()): string[] | undefined {
@@ -108,15 +101,15 @@ test('parseGoRFC3339_acceptsWhatGoAccepts', () => {
 test('tsctr_gcDryRunAndWhy_changeNoByteOrMtime', async () => {
   const root = copyRoot();
   const before = fileTree(root);
-  const r = await run(['--root', root, 'gc', '--dry-run']);
+  const r = await runTsctr(['--root', root, 'gc', '--dry-run']);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /^STORE +TYPE +ID +\n/);
   assert.match(r.out, /\nmeta\.db +lease +default\/short-lived +\n/);
   assert.match(r.out, new RegExp(`\\ncontent +blob +${BETA_CONFIG} +\\n`));
-  assert.deepEqual(await run(['--root', root, 'gc', 'why', 'native/native-view']), { code: 0, out: 'snapshot default/native/native-view: root (label containerd.io/gc.root)\n', err: '' });
-  assert.deepEqual(await run(['--root', root, '-n', 'default', 'gc', 'why', 'short-lived']), { code: 0, out: 'lease default/short-lived: not referenced: would be collected (containerd.io/gc.expire=2026-11-22T14:12:13Z has passed)\n', err: '' });
-  assert.deepEqual(await run(['--root', root, 'gc', 'why', 'docker.io/library/alpha:1.0']), { code: 0, out: 'image default/docker.io/library/alpha:1.0: root (image)\n', err: '' });
-  assert.equal((await run(['--root', root, 'gc', 'why', 'no-such-thing'])).code, 1);
+  assert.deepEqual(await runTsctr(['--root', root, 'gc', 'why', 'native/native-view']), { code: 0, out: 'snapshot default/native/native-view: root (label containerd.io/gc.root)\n', err: '' });
+  assert.deepEqual(await runTsctr(['--root', root, '-n', 'default', 'gc', 'why', 'short-lived']), { code: 0, out: 'lease default/short-lived: not referenced: would be collected (containerd.io/gc.expire=2026-11-22T14:12:13Z has passed)\n', err: '' });
+  assert.deepEqual(await runTsctr(['--root', root, 'gc', 'why', 'docker.io/library/alpha:1.0']), { code: 0, out: 'image default/docker.io/library/alpha:1.0: root (image)\n', err: '' });
+  assert.equal((await runTsctr(['--root', root, 'gc', 'why', 'no-such-thing'])).code, 1);
   assert.deepEqual(fileTree(root), before);
 });
 
@@ -125,8 +118,8 @@ test('tsctr_gc_removesWhatDryRunListed_andASecondRunFindsNothing', async () => {
   const m = openMetadata(path.join(root, META));
   const run0 = planGarbageCollect(root, m);
   m.close();
-  const dry = await run(['--root', root, 'gc', '--dry-run']);
-  const real = await run(['--root', root, 'gc']);
+  const dry = await runTsctr(['--root', root, 'gc', '--dry-run']);
+  const real = await runTsctr(['--root', root, 'gc']);
   assert.equal(real.code, 0, real.err);
   assert.equal(real.out, dry.out);
   const m2 = openMetadata(path.join(root, META));
@@ -142,7 +135,7 @@ test('tsctr_gc_removesWhatDryRunListed_andASecondRunFindsNothing', async () => {
   for (const d of run0.content!.blobs) assert.ok(!fs.existsSync(path.join(root, 'io.containerd.content.v1.content', 'blobs', 'sha256', d.slice(7))), d);
   assert.ok(run0.content!.blobs.includes(BETA_CONFIG));
   assert.equal(fs.readdirSync(path.join(root, 'io.containerd.content.v1.content', 'ingest')).length, 3 - run0.content!.ingests.length);
-  assert.equal((await run(['--root', root, 'gc', '--dry-run'])).out.trim(), 'STORE TYPE ID');
+  assert.equal((await runTsctr(['--root', root, 'gc', '--dry-run'])).out.trim(), 'STORE TYPE ID');
 });
 
 import { scanAll } from '../../src/metadata/gc.js';

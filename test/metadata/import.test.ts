@@ -18,6 +18,7 @@ import { importImages, type ImportOptions } from '../../src/metadata/import.js';
 import { allPlatforms, onlyPlatform, onlyStrictPlatform, parsePlatform } from '../../src/metadata/platforms.js';
 import { refTranslator } from '../../src/metadata/reference.js';
 import { main } from '../../src/cli/tsctr.js';
+import { runTsctr, type TsctrRun } from '../helpers/tsctr.js';
 import { fileTree } from '../helpers/fstree.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -256,11 +257,8 @@ test('importImages_badArchives_typedErrors_andTheRootUnchanged', async () => {
 
 // ---- the command ----------------------------------------------------------------------------------
 
-async function run(argv: string[], stdin?: Buffer, tty = false): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s), isTTY: tty }, ...(stdin ? { stdin: Readable.from([stdin]) } : {}) }, {});
-  return { code, out, err };
+function run(argv: string[], stdin?: Buffer, tty = false): Promise<TsctrRun> {
+  return runTsctr(argv, { ...(stdin ? { stdin: Readable.from([stdin]) } : {}), isTTY: tty });
 }
 
 test('tsctr_imagesImport_flagsStdinAndTheUnpackNote', async () => {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { open, type Bucket } from '../../src/bolt/index.js';
 import { createMetadata, encodeVarint, openMetadata, ErrUnknownSchemaVersion, type MetadataDB } from '../../src/metadata/index.js';
-import { main as tsctr } from '../../src/cli/tsctr.js';
+import { runTsctr } from '../helpers/tsctr.js';
 import { META_FIXTURES, makeMetaFixture } from '../../fixtures/metadata/make.js';
 import { runReference, type Dump } from '../helpers/reference.js';
 import { asJSON, goDump, metaOracle } from '../helpers/containerd-oracle.js';
@@ -30,13 +30,6 @@ function rootWith(src: string, dir: string): string {
   mkdirSync(join(dir, 'io.containerd.metadata.v1.bolt'), { recursive: true });
   copyFileSync(src, join(dir, 'io.containerd.metadata.v1.bolt', 'meta.db'));
   return dir;
-}
-
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await tsctr(argv, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } }, {});
-  return { code, out, err };
 }
 
 function subtree(b: Bucket | undefined): string[] {
@@ -111,7 +104,7 @@ for (const f of META_FIXTURES) {
       const want = metaOracle(goDump(file(f.name)));
       for (const n of want.namespaces) {
         const json = async (...a: string[]): Promise<unknown> => {
-          const r = await run(['--root', root, '-n', n.name, ...a, '--json']);
+          const r = await runTsctr(['--root', root, '-n', n.name, ...a, '--json']);
           assert.equal(r.code, 0, r.err);
           return JSON.parse(r.out);
         };
@@ -121,17 +114,17 @@ for (const f of META_FIXTURES) {
         assert.deepEqual(await json('content', 'ls'), asJSON(n.content));
         assert.deepEqual(await json('sandboxes', 'ls'), asJSON(n.sandboxes));
         // The table, as ctr 1.7 formats it (Go's tabwriter and time.Time.String, in the reference program).
-        const table = await run(['--root', root, '-n', n.name, 'sandboxes', 'ls']);
+        const table = await runTsctr(['--root', root, '-n', n.name, 'sandboxes', 'ls']);
         assert.equal(table.code, 0, table.err);
         assert.equal(table.out, runReference(['sandboxes', file(f.name), n.name]).out);
       }
       // --filters (ctr 1.7's flag, repeatable, OR'ed): the rows of the matching sandboxes.
-      const all = (await run(['--root', root, 'sandboxes', 'ls'])).out.split('\n');
-      const byLabel = await run(['--root', root, 'sb', 'ls', '--filters', 'labels.app==web']);
+      const all = (await runTsctr(['--root', root, 'sandboxes', 'ls'])).out.split('\n');
+      const byLabel = await runTsctr(['--root', root, 'sb', 'ls', '--filters', 'labels.app==web']);
       assert.deepEqual(byLabel.out.split('\n'), [all[0], all.find((l) => l.startsWith('pod-1 ')), '']);
-      const either = await run(['--root', root, 'sandboxes', 'list', '--filters', 'id==pod-2', '--filters=labels.app==web']);
+      const either = await runTsctr(['--root', root, 'sandboxes', 'list', '--filters', 'id==pod-2', '--filters=labels.app==web']);
       assert.equal(either.out, all.join('\n'));
-      const bad = await run(['--root', root, 'sandboxes', 'ls', '--filters', 'labels.app==']);
+      const bad = await runTsctr(['--root', root, 'sandboxes', 'ls', '--filters', 'labels.app==']);
       assert.equal(bad.code, 1);
       assert.match(bad.err, /^ctr: failed to list sandboxes: .*invalid argument\n$/);
     } finally {
