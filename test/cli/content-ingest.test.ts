@@ -6,13 +6,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { runTsctr, type TsctrRun } from '../helpers/tsctr.js';
 import { progressBar, renderProgress } from '../../src/cli/format/progress.js';
 import { digestOf } from '../../src/content/index.js';
 import { fileTree } from '../helpers/fstree.js';
+import { lockInAnotherProcess } from '../helpers/filelock.js';
 
 const FIXTURE_ROOT = 'fixtures/containerd/root';
 
@@ -61,11 +61,8 @@ test('tsctr_contentIngest_wrongBytes_failsAndAddsNoRecord', async () => {
 test('tsctr_contentIngest_refusesWhileMetaDbIsLocked_andChangesNothing', async () => {
   const root = copyRoot();
   const meta = path.join(root, 'io.containerd.metadata.v1.bolt', 'meta.db');
-  const child = spawn(process.execPath, ['-e', `const fe=require('fs-ext');const fs=require('fs');const fd=fs.openSync(${JSON.stringify(meta)},'r+');fe.flockSync(fd,'exnb');console.log('locked');setTimeout(()=>{},30000)`], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const lock = await lockInAnotherProcess(meta);
   try {
-    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
     const before = fileTree(root);
     const t0 = Date.now();
     const r = await run(['--root', root, 'content', 'ingest', 'blocked'], Buffer.from('data'));
@@ -74,8 +71,7 @@ test('tsctr_contentIngest_refusesWhileMetaDbIsLocked_andChangesNothing', async (
     assert.ok(Date.now() - t0 < 10_000, 'no hang');
     assert.deepEqual(fileTree(root), before);
   } finally {
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await lock.release();
   }
 });
 

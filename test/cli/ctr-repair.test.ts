@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { runTsctr, type TsctrRun } from '../helpers/tsctr.js';
 import { createMetadata, openMetadata } from '../../src/metadata/index.js';
 import { parseLabelArgs } from '../../src/metadata/repair.js';
+import { lockInAnotherProcess } from '../helpers/filelock.js';
 
 const D = 'sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824';
 
@@ -109,11 +109,8 @@ test('tsctr_repair_refusesWhileMetaDbIsLocked_andChangesNothing', async () => {
   const root = newRoot();
   const db = path.join(root, 'io.containerd.metadata.v1.bolt', 'meta.db');
   const before = fs.readFileSync(db);
-  const child = spawn(process.execPath, ['-e', `const fe=require('fs-ext');const fs=require('fs');const fd=fs.openSync(${JSON.stringify(db)},'r+');fe.flockSync(fd,'exnb');console.log('locked');setTimeout(()=>{},30000)`], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const lock = await lockInAnotherProcess(db);
   try {
-    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
     const t0 = Date.now();
     const r = await run(['--root', root, '-n', 'ns3', 'images', 'rm', 'docker.io/library/x:1']);
     assert.equal(r.code, 1);
@@ -122,8 +119,7 @@ test('tsctr_repair_refusesWhileMetaDbIsLocked_andChangesNothing', async () => {
     assert.ok(Date.now() - t0 < 10_000, 'no hang');
     assert.deepEqual(fs.readFileSync(db), before);
   } finally {
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await lock.release();
   }
 });
 

@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { runTsctr } from '../helpers/tsctr.js';
 import { SnapshotterDB } from '../../src/metadata/index.js';
+import { lockInAnotherProcess } from '../helpers/filelock.js';
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/containerd/root', import.meta.url));
 const EXPECTED = JSON.parse(fs.readFileSync(fileURLToPath(new URL('../../fixtures/ctr-rm/expected.json', import.meta.url)), 'utf8')) as {
@@ -74,11 +74,8 @@ test('tsctr_snapshotsRm_containersRm_gc_refuseWhileMetaDbIsLocked_andChangeNothi
   const root = copyRoot();
   const db = path.join(root, 'io.containerd.metadata.v1.bolt', 'meta.db');
   const before = fs.readFileSync(db);
-  const child = spawn(process.execPath, ['-e', `const fe=require('fs-ext');const fs=require('fs');const fd=fs.openSync(${JSON.stringify(db)},'r+');fe.flockSync(fd,'exnb');console.log('locked');setTimeout(()=>{},30000)`], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const lock = await lockInAnotherProcess(db);
   try {
-    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
     for (const argv of [['snapshots', 'rm', 'web1'], ['containers', 'rm', 'web1'], ['gc']]) {
       const r = await run(['--root', root, '-n', 'default', ...argv]);
       assert.equal(r.code, 1);
@@ -90,8 +87,7 @@ test('tsctr_snapshotsRm_containersRm_gc_refuseWhileMetaDbIsLocked_andChangeNothi
     assert.equal((await run(['--root', root, 'gc', '--dry-run'])).code, 0);
     assert.equal((await run(['--root', root, 'gc', 'why', 'overlayfs/web1'])).stdout, 'container default/web1: root (container)\nsnapshot default/overlayfs/web1: container snapshotKey\n');
   } finally {
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await lock.release();
   }
 });
 
@@ -100,17 +96,13 @@ test('tsctr_gc_refusesWhileASnapshotterDbIsLocked_beforeWritingMetaDb', async ()
   const meta = path.join(root, 'io.containerd.metadata.v1.bolt', 'meta.db');
   const sdb = path.join(root, 'io.containerd.snapshotter.v1.overlayfs', 'metadata.db');
   const before = fs.readFileSync(meta);
-  const child = spawn(process.execPath, ['-e', `const fe=require('fs-ext');const fs=require('fs');const fd=fs.openSync(${JSON.stringify(sdb)},'r+');fe.flockSync(fd,'exnb');console.log('locked');setTimeout(()=>{},30000)`], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const lock = await lockInAnotherProcess(sdb);
   try {
-    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
     const r = await run(['--root', root, 'gc']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /io\.containerd\.snapshotter\.v1\.overlayfs\/metadata\.db is locked by another process/);
     assert.deepEqual(fs.readFileSync(meta), before);
   } finally {
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await lock.release();
   }
 });

@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   openContentStore,
@@ -26,6 +25,7 @@ import {
   type ContentStore,
 } from '../../src/content/index.js';
 import { fileTree } from '../helpers/fstree.js';
+import { lockInAnotherProcess } from '../helpers/filelock.js';
 
 function tmp(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'tsbolt-content-'));
@@ -107,16 +107,11 @@ test('ContentStore_writer_oneWriterPerRef_inProcessAndAcrossProcesses', async ()
   await w.close();
   // Another process holding the ingest's data file (as a second tsbolt would) locks us out too.
   const data = path.join(dir, 'ingest', ingestKey('busy'), 'data');
-  const child = spawn(process.execPath, ['-e', `const fe=require('fs-ext');const fs=require('fs');const fd=fs.openSync(${JSON.stringify(data)},'r+');fe.flockSync(fd,'exnb');console.log('locked');setTimeout(()=>{},30000)`], {
-    cwd: process.cwd(),
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const lock = await lockInAnotherProcess(data);
   try {
-    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
     await assert.rejects(() => store.writer({ ref: 'busy' }), (e) => e instanceof ContentLockedError);
   } finally {
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await lock.release();
   }
   const again = await store.writer({ ref: 'busy' });
   await again.close();

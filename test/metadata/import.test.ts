@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,7 @@ import { refTranslator } from '../../src/metadata/reference.js';
 import { main } from '../../src/cli/tsctr.js';
 import { runTsctr, type TsctrRun } from '../helpers/tsctr.js';
 import { fileTree } from '../helpers/fstree.js';
+import { lockInAnotherProcess } from '../helpers/filelock.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURE_ROOT = path.join(repo, 'fixtures/containerd/root');
@@ -282,19 +283,14 @@ test('tsctr_imagesImport_flagsStdinAndTheUnpackNote', async () => {
 test('tsctr_imagesImport_refusesWhileMetaDbIsLocked_andChangesNothing', async () => {
   const root = fixtureCopy();
   const meta = path.join(root, META);
-  const child = spawn(process.execPath, ['-e', `const fe=require('fs-ext');const fs=require('fs');const fd=fs.openSync(${JSON.stringify(meta)},'r+');fe.flockSync(fd,'exnb');console.log('locked');setTimeout(()=>{},30000)`], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    cwd: repo,
-  });
+  const lock = await lockInAnotherProcess(meta);
   try {
-    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
     const before = fileTree(root);
     const r = await run(['--root', root, 'images', 'import', A('alpha.tar')]);
     assert.equal(r.code, 1);
     assert.match(r.err, /is locked by another process \(is containerd running on this root\?\)/);
     assert.deepEqual(fileTree(root), before);
   } finally {
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await lock.release();
   }
 });
