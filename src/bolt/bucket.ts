@@ -446,7 +446,7 @@ export class Bucket {
       const kStart = e + u32(buf, e + 4);
       const kLen = u32(buf, e + 8);
       if ((u32(buf, e) & BUCKET_LEAF_FLAG) !== 0 || kLen !== k.length || compareAt(buf, kStart, kLen, k) !== 0) return undefined;
-      return buf.subarray(kStart + kLen, kStart + kLen + u32(buf, e + 12));
+      return new Uint8Array(buf.buffer, buf.byteOffset + kStart + kLen, u32(buf, e + 12));
     }
     const kv = new Cursor(this).seekKV(k);
     if (kv.flags & BUCKET_LEAF_FLAG) return undefined;

@@ -11,11 +11,15 @@ import { BRANCH_PAGE_FLAG, BUCKET_LEAF_FLAG, LEAF_PAGE_FLAG, Page, compareKeys }
 export const MAX_DEPTH = 64;
 
 class ElemRef {
+  /** Element count when this is a leaf page (not a node), else 0: next()'s fast path. */
+  readonly leafCount: number;
   constructor(
     readonly page: Page | undefined,
     readonly node: Node | undefined,
     public index: number,
-  ) {}
+  ) {
+    this.leafCount = page !== undefined && node === undefined && (page.flags & LEAF_PAGE_FLAG) !== 0 ? page.count : 0;
+  }
   isLeaf(): boolean {
     return this.node ? this.node.isLeaf : (this.page!.flags & LEAF_PAGE_FLAG) !== 0;
   }
@@ -83,10 +87,7 @@ export class Cursor {
     this.checkOpen();
     // Fast path: the next element is on the same leaf page (almost every step of a scan).
     const top = this.stack[this.stack.length - 1];
-    if (top !== undefined && top.page !== undefined && top.node === undefined) {
-      const p = top.page;
-      if ((p.flags & LEAF_PAGE_FLAG) !== 0 && top.index + 1 < p.count) return p.leafEntry(++top.index);
-    }
+    if (top !== undefined && top.index + 1 < top.leafCount) return top.page!.leafEntry(++top.index);
     return toEntry(this.nextKV());
   }
 

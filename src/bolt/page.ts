@@ -209,14 +209,17 @@ export class Page {
     if (vEnd > buf.length || e + 16 > buf.length) {
       throw new CorruptionError(`page ${this.safeId()}: element ${i} lies outside the page`, this.safeId());
     }
-    const key = buf.subarray(kStart, kEnd);
-    return [key, (u32(buf, e) & BUCKET_LEAF_FLAG) !== 0 ? undefined : buf.subarray(kEnd, vEnd)];
+    // new Uint8Array(buffer, ...) makes the same view as subarray at half the cost (no species lookup).
+    const ab = buf.buffer;
+    const base = buf.byteOffset;
+    const key = new Uint8Array(ab, base + kStart, kEnd - kStart);
+    return [key, (u32(buf, e) & BUCKET_LEAF_FLAG) !== 0 ? undefined : new Uint8Array(ab, base + kEnd, vEnd - kEnd)];
   }
 
   private slice(start: number, end: number, i: number): Uint8Array {
     if (end > this.buf.length || start < this.off || this.elem(i) + 16 > this.buf.length) {
       throw new CorruptionError(`page ${this.safeId()}: element ${i} lies outside the page`, this.safeId());
     }
-    return this.buf.subarray(start, end);
+    return new Uint8Array(this.buf.buffer, this.buf.byteOffset + start, end - start);
   }
 }
