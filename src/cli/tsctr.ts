@@ -13,7 +13,6 @@ import {
   adaptLease,
   adaptSandbox,
   formatRFC3339,
-  isDigest,
   parseFilters,
   parseRFC3339,
   SnapshotterDB,
@@ -40,6 +39,7 @@ import { openSalvagedMetadata } from './ctr/salvaged.js';
 import { imagesImport } from './ctr/images-import.js';
 import { runGC } from './ctr/gc.js';
 import { snapshotsWhich } from './ctr/which.js';
+import { namespaceBlobReader } from '../metadata/which.js';
 import { CONTENT_DIR, META_DB, closeAfter, closeAfterAsync, openRootForRead } from './ctr/root.js';
 import { eachLeadingFlag } from './ctr/flags.js';
 
@@ -121,26 +121,6 @@ function isGoTime(x: unknown): x is GoTime {
   return typeof x === 'object' && x !== null && 'unix' in x && 'nanos' in x && Object.keys(x).length <= 3;
 }
 
-// ---- content blobs ------------------------------------------------------------------------------
-
-function blobPath(root: string, digest: string): string {
-  const [alg, hex] = digest.split(':') as [string, string];
-  return join(root, CONTENT_DIR, 'blobs', alg, hex);
-}
-
-/** A blob reader limited to the namespace, as the metadata content store is. */
-function nsBlobReader(root: string, m: MetadataDB, ns: string): (d: string) => Uint8Array {
-  const known = new Set(m.content(ns).map((c) => c.digest));
-  return (d) => {
-    if (!known.has(d) || !isDigest(d)) throw new ErrNotFound(`content digest ${d}: not found`);
-    try {
-      return readFileSync(blobPath(root, d));
-    } catch (e) {
-      throw new ErrNotFound(`content digest ${d}: not found`, { cause: e });
-    }
-  };
-}
-
 // ---- commands -----------------------------------------------------------------------------------
 
 function namespacesLs(ctx: Ctx, argv: string[]): number {
@@ -161,7 +141,7 @@ function namespacesLs(ctx: Ctx, argv: string[]): number {
 function imagesTable(ctx: Ctx, m: MetadataDB, ns: string, filters: string[]): string {
   const f = parseFilters(...filters);
   const imgs = m.images(ns).filter((i) => f.match(adaptImage(i)));
-  const read = nsBlobReader(ctx.root, m, ns);
+  const read = namespaceBlobReader(ctx.root, m, ns);
   const platform = onlyPlatform(defaultPlatform());
   const tw = new TabWriter(1, 8, 1, ' ');
   tw.write('REF\tTYPE\tDIGEST\tSIZE\tPLATFORMS\tLABELS\t\n');

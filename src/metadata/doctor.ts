@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { isAlgorithm } from '../content/digest.js';
 import type { MetadataDB } from './db.js';
 import { SnapshotterDB, type BackendSnapshot } from './snapshotter.js';
-import { CONTENT_DIR, blobPath } from './which.js';
+import { CONTENT_DIR, blobPath } from './root.js';
 
 export const FINDING_CODES = [
   'blob-file-missing',

@@ -32,12 +32,7 @@ import { ErrFailedPrecondition } from './errors.js';
 import type { MetadataDB } from './db.js';
 import { gcPlan, nodeId, removeGarbage, splitSnapshotKey, type GCNode, type GCPlan } from './gc.js';
 import { removeSnapshotDir, SnapshotterDB, type BackendSnapshot } from './snapshotter.js';
-
-export const CONTENT_DIR = 'io.containerd.content.v1.content';
-
-export function snapshotterRoot(root: string, snapshotter: string): string {
-  return join(root, `io.containerd.snapshotter.v1.${snapshotter}`);
-}
+import { CONTENT_DIR, snapshotterRoot } from './root.js';
 
 /** Snapshotters whose removal layout we know (overlayfs is async-remove + Cleanup; native removes its dir). */
 export const SUPPORTED_SNAPSHOTTERS = ['native', 'overlayfs'] as const;

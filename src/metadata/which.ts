@@ -19,19 +19,7 @@ import type { MetadataDB } from './db.js';
 import { ErrNotFound } from './errors.js';
 import type { SnapshotRef } from './snapshots.js';
 import { SnapshotterDB, snapshotDir, type BackendSnapshot } from './snapshotter.js';
-
-export const CONTENT_DIR = 'io.containerd.content.v1.content';
-
-/** The snapshotter's root directory under a containerd root. */
-export function snapshotterRoot(root: string, snapshotter: string): string {
-  return join(root, `io.containerd.snapshotter.v1.${snapshotter}`);
-}
-
-/** A blob's path in the content store. */
-export function blobPath(root: string, digest: string): string {
-  const i = digest.indexOf(':');
-  return join(root, CONTENT_DIR, 'blobs', digest.slice(0, i), digest.slice(i + 1));
-}
+import { blobPath, snapshotterRoot } from './root.js';
 
 /** Reads blobs as the namespace sees them: only digests it has a record of. */
 export function namespaceBlobReader(root: string, m: MetadataDB, ns: string): (d: string) => Uint8Array {

@@ -12,7 +12,8 @@ import { ErrNotFound, ErrInvalidArgument, SnapshotterDB, type MetadataDB } from 
 import { getContainer } from '../../metadata/containers.js';
 import { deleteContainer } from '../../metadata/container-store.js';
 import { gcPlan, nodeId, whyChain, type GCNode, type GCLink } from '../../metadata/gc.js';
-import { garbageCollect, planGarbageCollect, removeBackendAndDir, snapshotterRoot, SUPPORTED_SNAPSHOTTERS, type GCRun } from '../../metadata/gc-cleanup.js';
+import { garbageCollect, planGarbageCollect, removeBackendAndDir, SUPPORTED_SNAPSHOTTERS, type GCRun } from '../../metadata/gc-cleanup.js';
+import { snapshotterRoot } from '../../metadata/root.js';
 import { removeSnapshotRecord } from '../../metadata/snapshot-store.js';
 import { listImages } from '../../metadata/images.js';
 import { listLeases } from '../../metadata/leases.js';

@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { ErrTimeout } from '../../bolt/index.js';
 import { openMetadata, type MetadataDB } from '../../metadata/index.js';
 
-export const META_DB = join('io.containerd.metadata.v1.bolt', 'meta.db');
-export const CONTENT_DIR = 'io.containerd.content.v1.content';
+import { META_DB } from '../../metadata/root.js';
+
+export { CONTENT_DIR, META_DB } from '../../metadata/root.js';
 /** How long a write command waits for meta.db's lock before saying containerd holds it. */
 export const WRITE_LOCK_TIMEOUT_MS = 500;
 
