@@ -21,13 +21,18 @@ const MT_OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
 
 const SKIP = Symbol('skip');
 
-function toDescriptor(o: unknown): OciDescriptor {
+/** A descriptor as Go decodes one from a manifest or index: fields of the wrong type are left zero. */
+export function toDescriptor(o: unknown): OciDescriptor {
   const d = (o ?? {}) as Record<string, unknown>;
   const out: OciDescriptor = {
     mediaType: typeof d.mediaType === 'string' ? d.mediaType : '',
     digest: typeof d.digest === 'string' ? d.digest : '',
     size: typeof d.size === 'number' ? d.size : 0,
   };
+  if (d.annotations && typeof d.annotations === 'object') {
+    const a = Object.entries(d.annotations as Record<string, unknown>).filter(([, v]) => typeof v === 'string') as [string, string][];
+    if (a.length > 0) out.annotations = Object.fromEntries(a);
+  }
   const p = d.platform as Record<string, unknown> | undefined;
   if (p && typeof p === 'object') {
     out.platform = { os: String(p.os ?? ''), architecture: String(p.architecture ?? '') };

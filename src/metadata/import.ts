@@ -28,7 +28,7 @@ import type { MetadataDB } from './db.js';
 import { ErrImportArchive, ErrNotFound } from './errors.js';
 import { createImage, updateImage } from './image-store.js';
 import type { Image } from './images.js';
-import type { OciDescriptor } from './imagewalk.js';
+import { toDescriptor, type OciDescriptor } from './imagewalk.js';
 import type { MatchComparer } from './platforms.js';
 
 export interface ImportOptions {
@@ -78,25 +78,6 @@ function childGCLabel(d: OciDescriptor): string {
   if (mt === MT_DOCKER_MANIFEST || mt === MT_OCI_MANIFEST) return `${GC_REF_CONTENT}.m.`;
   if (isLayerType(mt)) return `${GC_REF_CONTENT}.l.`;
   return `${GC_REF_CONTENT}.`;
-}
-
-function toDescriptor(o: unknown): OciDescriptor {
-  const d = (o ?? {}) as Record<string, unknown>;
-  const out: OciDescriptor = {
-    mediaType: typeof d.mediaType === 'string' ? d.mediaType : '',
-    digest: typeof d.digest === 'string' ? d.digest : '',
-    size: typeof d.size === 'number' ? d.size : 0,
-  };
-  if (d.annotations && typeof d.annotations === 'object') {
-    const a = Object.entries(d.annotations as Record<string, unknown>).filter(([, v]) => typeof v === 'string') as [string, string][];
-    if (a.length > 0) out.annotations = Object.fromEntries(a);
-  }
-  const p = d.platform as Record<string, unknown> | undefined;
-  if (p && typeof p === 'object') {
-    out.platform = { os: String(p.os ?? ''), architecture: String(p.architecture ?? '') };
-    if (typeof p.variant === 'string' && p.variant) out.platform.variant = p.variant;
-  }
-  return out;
 }
 
 /** The blobs the import may read: the namespace's records and what this import wrote (containerd's namespaced store). */
