@@ -1,38 +1,16 @@
 // The OCI runtime spec program (test/reference/ocispec/main.go): specs-go from Debian's
 // golang-github-opencontainers-specs-dev, the package the Debian-built ctr 1.6 decodes container specs
 // into. Built on first use into test/reference/bin (gitignored), in GOPATH mode against /usr/share/gocode.
-import fs from 'node:fs';
-import path from 'node:path';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
-const dir = fileURLToPath(new URL('../reference/', import.meta.url));
-const src = path.join(dir, 'ocispec', 'main.go');
-const bin = path.join(dir, 'bin', 'ocispec');
-const GOCODE = '/usr/share/gocode';
-const APT = 'apt-get install -y golang-go golang-github-opencontainers-specs-dev';
+import { spawnSync } from 'node:child_process';
+import { buildGoProgram } from './gobuild.js';
 
 export function buildOcispec(): string {
-  if (fs.existsSync(bin) && fs.statSync(bin).mtimeMs >= fs.statSync(src).mtimeMs) return bin;
-  if (!fs.existsSync(path.join(GOCODE, 'src', 'github.com', 'opencontainers', 'runtime-spec', 'specs-go'))) {
-    throw new Error(`runtime-spec source missing under ${GOCODE}: ${APT}`);
-  }
-  const gopath = path.join(dir, 'bin', `gopath-ocispec-${process.pid}`);
-  const pkg = path.join(gopath, 'src', 'tsboltocispec');
-  fs.mkdirSync(pkg, { recursive: true });
-  fs.copyFileSync(src, path.join(pkg, 'main.go'));
-  const tmp = `${bin}.${process.pid}.tmp`;
-  try {
-    execFileSync('go', ['build', '-o', tmp, 'tsboltocispec'], {
-      env: { ...process.env, GO111MODULE: 'off', GOPATH: `${gopath}:${GOCODE}`, GOCACHE: path.join(dir, 'bin', 'gocache'), GOFLAGS: '' },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    fs.renameSync(tmp, bin);
-  } finally {
-    fs.rmSync(gopath, { recursive: true, force: true });
-    fs.rmSync(tmp, { force: true });
-  }
-  return bin;
+  return buildGoProgram({
+    source: 'ocispec/main.go',
+    name: 'ocispec',
+    needs: { dir: 'github.com/opencontainers/runtime-spec/specs-go', what: 'runtime-spec source' },
+    apt: 'apt-get install -y golang-go golang-github-opencontainers-specs-dev',
+  });
 }
 
 /** `ocispec schema`: the specs.Spec type tree. */

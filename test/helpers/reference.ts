@@ -1,15 +1,8 @@
 // The Go reference program (test/reference/ref.go, bbolt 1.3.6 from Debian's
 // golang-github-coreos-bbolt-dev), built on first use into test/reference/bin (gitignored).
-import fs from 'node:fs';
-import path from 'node:path';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { buildGoProgram } from './gobuild.js';
 
-const dir = fileURLToPath(new URL('../reference/', import.meta.url));
-const src = path.join(dir, 'ref.go');
-const bin = path.join(dir, 'bin', 'ref');
-const GOCODE = '/usr/share/gocode';
-const APT = 'apt-get install -y golang-go golang-github-coreos-bbolt-dev golang-golang-x-sys-dev';
 
 export type { Workload, WorkloadOp, WorkloadTx } from './workload.js';
 
@@ -52,30 +45,12 @@ export function hex(x: Uint8Array | string): string {
 
 /** Builds the reference program when it is missing or older than its source; returns its path. */
 export function buildReference(): string {
-  if (fs.existsSync(bin) && fs.statSync(bin).mtimeMs >= fs.statSync(src).mtimeMs) return bin;
-  if (spawnSync('go', ['version']).status !== 0) throw new Error(`Go is missing (needed to build test/reference/ref.go): ${APT}`);
-  if (!fs.existsSync(path.join(GOCODE, 'src', 'go.etcd.io', 'bbolt'))) {
-    throw new Error(`Go bbolt 1.3.6 source missing under ${GOCODE}: ${APT}`);
-  }
-  // GOPATH mode: a private GOPATH holding this package, then Debian's tree. Every file is written
-  // under a per-process name and renamed, so test files building at the same time do not collide.
-  const gopath = path.join(dir, 'bin', `gopath-${process.pid}`);
-  const pkg = path.join(gopath, 'src', 'tsboltref');
-  fs.mkdirSync(pkg, { recursive: true });
-  fs.copyFileSync(src, path.join(pkg, 'ref.go'));
-  const cache = path.join(dir, 'bin', 'gocache');
-  const tmp = `${bin}.${process.pid}.tmp`;
-  try {
-    execFileSync('go', ['build', '-o', tmp, 'tsboltref'], {
-      env: { ...process.env, GO111MODULE: 'off', GOPATH: `${gopath}:${GOCODE}`, GOCACHE: cache, GOFLAGS: '' },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    fs.renameSync(tmp, bin);
-  } finally {
-    fs.rmSync(gopath, { recursive: true, force: true });
-    fs.rmSync(tmp, { force: true });
-  }
-  return bin;
+  return buildGoProgram({
+    source: 'ref.go',
+    name: 'ref',
+    needs: { dir: 'go.etcd.io/bbolt', what: 'Go bbolt 1.3.6 source' },
+    apt: 'apt-get install -y golang-go golang-github-coreos-bbolt-dev golang-golang-x-sys-dev',
+  });
 }
 
 /**
