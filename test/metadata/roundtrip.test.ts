@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { open } from '../../src/bolt/index.js';
 import { digestOf, openContentStore } from '../../src/content/index.js';
-import { createMetadata, encodeVarint, openMetadata, specAny, NamespacedContentStore, type GoTime } from '../../src/metadata/index.js';
+import { openMetadata, specAny, NamespacedContentStore, type GoTime } from '../../src/metadata/index.js';
 import { goDump, metaOracle } from '../helpers/containerd-oracle.js';
+import { createMetaDB } from '../helpers/metadata.js';
 
 const T0: GoTime = { unix: 1700000000, nanos: 987654321 };
 const D = (s: string): string => digestOf(new TextEncoder().encode(s));
@@ -19,12 +19,7 @@ for (const version of [3, 4] as const) {
     const dir = mkdtempSync(join(tmpdir(), 'tsbolt-roundtrip-'));
     const path = join(dir, 'meta.db');
     try {
-      createMetadata(path).close();
-      if (version === 4) {
-        const db = open(path);
-        db.update((tx) => tx.bucket('v1')!.put('version', encodeVarint(4)));
-        db.close();
-      }
+      createMetaDB(path, version);
       const m = openMetadata(path, { readOnly: false, clock: () => T0 });
       const wrote: Record<string, unknown[]> = { images: [], containers: [], content: [], leases: [], sandboxes: [] };
       try {

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { open } from '../../src/bolt/index.js';
-import { createMetadata, encodeVarint, openMetadata, specAny, ErrAlreadyExists, ErrInvalidArgument, ErrNotFound, type GoTime, type MetadataDB } from '../../src/metadata/index.js';
+import { openMetadata, specAny, ErrAlreadyExists, ErrInvalidArgument, ErrNotFound, type GoTime, type MetadataDB } from '../../src/metadata/index.js';
+import { createMetaDB } from '../helpers/metadata.js';
 
 const T0: GoTime = { unix: 1700000000, nanos: 1 };
 const T1: GoTime = { unix: 1700000500, nanos: 2 };
@@ -17,12 +17,7 @@ function withDB(version: 3 | 4, fn: (m: MetadataDB, set: (t: GoTime) => void) =>
   const path = join(dir, 'meta.db');
   let now = T0;
   try {
-    createMetadata(path).close();
-    if (version === 4) {
-      const db = open(path);
-      db.update((tx) => tx.bucket('v1')!.put('version', encodeVarint(4)));
-      db.close();
-    }
+    createMetaDB(path, version);
     const m = openMetadata(path, { readOnly: false, clock: () => now });
     try {
       fn(m, (t) => (now = t));
