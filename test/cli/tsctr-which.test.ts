@@ -22,17 +22,19 @@ function field(out: string, name: string): string[] {
   return [...out.matchAll(new RegExp(`^${name}: +(.*)$`, 'gm'))].map((m) => m[1]!);
 }
 
-/** KEY and KIND columns of a recorded `ctr snapshots ls`. */
-function recordedSnapshots(ns: string, sn: string): { key: string; kind: string }[] {
-  const text = fs.readFileSync(path.join(FIXTURE, 'expected', ns, `snapshots-snapshotter-${sn}-ls.txt`), 'utf8');
+/** The rows of a recorded ctr table (its header dropped), split into their whitespace-separated fields. */
+function recordedRows(ns: string, file: string): string[][] {
+  const text = fs.readFileSync(path.join(FIXTURE, 'expected', ns, file), 'utf8');
   return text
     .split('\n')
     .slice(1)
     .filter((l) => l.trim() !== '')
-    .map((l) => {
-      const f = l.trim().split(/\s+/);
-      return { key: f[0]!, kind: f[f.length - 1]! };
-    });
+    .map((l) => l.trim().split(/\s+/));
+}
+
+/** KEY and KIND columns of a recorded `ctr snapshots ls`. */
+function recordedSnapshots(ns: string, sn: string): { key: string; kind: string }[] {
+  return recordedRows(ns, `snapshots-snapshotter-${sn}-ls.txt`).map((f) => ({ key: f[0]!, kind: f[f.length - 1]! }));
 }
 
 for (const ns of ['default', 'k8s.io', 'tools']) {
@@ -89,15 +91,7 @@ function dirFiles(dir: string): string[] {
 
 /** REF and DIGEST columns of the recorded `ctr images ls`. */
 function recordedImages(ns: string): { name: string; digest: string }[] {
-  const text = fs.readFileSync(path.join(FIXTURE, 'expected', ns, 'images-ls.txt'), 'utf8');
-  return text
-    .split('\n')
-    .slice(1)
-    .filter((l) => l.trim() !== '')
-    .map((l) => {
-      const f = l.trim().split(/\s+/);
-      return { name: f[0]!, digest: f[2]! };
-    });
+  return recordedRows(ns, 'images-ls.txt').map((f) => ({ name: f[0]!, digest: f[2]! }));
 }
 
 /** Config digests an image target reaches (manifest JSON read directly; index manifests whose blob is present). */
