@@ -7,10 +7,10 @@
 import { join } from 'node:path';
 import { ErrTimeout } from '../../bolt/index.js';
 import { openMetadata, type MetadataDB } from '../../metadata/index.js';
-
 import { META_DB } from '../../metadata/root.js';
 
 export { CONTENT_DIR, META_DB } from '../../metadata/root.js';
+
 /** How long a write command waits for meta.db's lock before saying containerd holds it. */
 export const WRITE_LOCK_TIMEOUT_MS = 500;
 
