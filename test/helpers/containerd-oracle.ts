@@ -163,38 +163,40 @@ function readImage(name: string, b: B): unknown {
   return withOpt({ name, target, ...stamps(b) }, 'labels', map(b.b('labels')));
 }
 
-function readContainer(id: string, b: B): unknown {
-  const c: Record<string, unknown> = { id, image: s(b.get('image')), runtime: { name: '' }, snapshotKey: s(b.get('snapshotKey')), snapshotter: s(b.get('snapshotter')), ...stamps(b) };
-  withOpt(c, 'labels', map(b.b('labels')));
+/** runtime/{name, options} of a container or sandbox: options only when stored non-empty. */
+function readRuntime(b: B): Record<string, unknown> {
   const r = b.b('runtime');
-  if (r) {
-    const rt: Record<string, unknown> = { name: s(r.get('name')) };
-    const o = r.get('options');
-    if (o && o.length > 0) rt.options = anyOf(o);
-    c.runtime = rt;
-  }
+  if (!r) return { name: '' };
+  const rt: Record<string, unknown> = { name: s(r.get('name')) };
+  const o = r.get('options');
+  if (o && o.length > 0) rt.options = anyOf(o);
+  return rt;
+}
+
+/** extensions/<name> of a container or sandbox, each a protobuf Any; undefined without the bucket. */
+function readExtensions(b: B): Record<string, unknown> | undefined {
+  const e = b.b('extensions');
+  return e ? Object.fromEntries(e.plainKeys().map((k) => [k, anyOf(e.get(k)!)])) : undefined;
+}
+
+function readContainer(id: string, b: B): unknown {
+  const c: Record<string, unknown> = { id, image: s(b.get('image')), runtime: readRuntime(b), snapshotKey: s(b.get('snapshotKey')), snapshotter: s(b.get('snapshotter')), ...stamps(b) };
+  withOpt(c, 'labels', map(b.b('labels')));
   const spec = b.get('spec');
   if (spec !== undefined) c.spec = anyOf(spec);
   if (b.get('sandboxid') !== undefined) c.sandboxId = s(b.get('sandboxid'));
-  const e = b.b('extensions');
-  if (e) c.extensions = Object.fromEntries(e.plainKeys().map((k) => [k, anyOf(e.get(k)!)]));
+  const ext = readExtensions(b);
+  if (ext) c.extensions = ext;
   return c;
 }
 
 function readSandbox(id: string, b: B, layout: 'v1' | 'top-level'): unknown {
-  const sb: Record<string, unknown> = { id, runtime: { name: '' }, layout, ...stamps(b) };
+  const sb: Record<string, unknown> = { id, runtime: readRuntime(b), layout, ...stamps(b) };
   withOpt(sb, 'labels', map(b.b('labels')));
-  const r = b.b('runtime');
-  if (r) {
-    const rt: Record<string, unknown> = { name: s(r.get('name')) };
-    const o = r.get('options');
-    if (o && o.length > 0) rt.options = anyOf(o);
-    sb.runtime = rt;
-  }
   const spec = b.get('spec');
   if (spec && spec.length > 0) sb.spec = anyOf(spec);
-  const e = b.b('extensions');
-  if (e) sb.extensions = Object.fromEntries(e.plainKeys().map((k) => [k, anyOf(e.get(k)!)]));
+  const ext = readExtensions(b);
+  if (ext) sb.extensions = ext;
   if (b.get('sandboxer') !== undefined) sb.sandboxer = s(b.get('sandboxer'));
   return sb;
 }
