@@ -400,7 +400,7 @@ export class Bucket {
     root.isLeaf = true;
     bucket.rootNode = root;
     const value = bucket.write();
-    const k = key.slice();
+    const k = this.tx.copyBytes(key);
     c.node().put(k, k, value, 0, BUCKET_LEAF_FLAG);
     // This bucket's own inline page (if any) is no longer authoritative.
     this.page = undefined;
@@ -465,8 +465,8 @@ export class Bucket {
     const kv = c.seekKV(k);
     if (kv.key !== undefined && equalKeys(k, kv.key) && kv.flags & BUCKET_LEAF_FLAG) throw new ErrIncompatibleValue();
     // Copy both: the caller may reuse its buffers before commit.
-    const kc = k.slice();
-    c.node().put(kc, kc, v.slice(), 0, 0);
+    const kc = this.tx.copyBytes(k);
+    c.node().put(kc, kc, this.tx.copyBytes(v), 0, 0);
   }
 
   delete(key: Bytes): void {

@@ -15,6 +15,11 @@ import { FREELIST_PAGE_FLAG, Page, put64n } from './page.js';
 import { checkTx } from './check.js';
 import { MAX_DEPTH } from './cursor.js';
 
+const SLAB_SIZE = 64 * 1024;
+const SLAB_MAX_COPY = 512;
+/** Largest write of consecutive dirty pages. */
+const MAX_WRITE_RUN = 4 << 20;
+
 export interface TxStats {
   pageCount: number;
   pageAlloc: number;
@@ -53,6 +58,11 @@ export class Tx {
   managed = false;
   readonly stats: TxStats = emptyTxStats();
   private commitHandlers: (() => void)[] = [];
+  /** Where copyBytes carves its copies from. */
+  private slab: Uint8Array | undefined;
+  private slabUsed = 0;
+  /** Size of the next slab: doubling from 1 KiB, so a one-key transaction does not zero 64 KiB. */
+  private slabNext = 1024;
 
   constructor(
     readonly db: DB,
@@ -102,6 +112,28 @@ export class Tx {
   /** Calls fn for every top-level bucket, in name order. */
   forEach(fn: (name: Uint8Array, bucket: Bucket) => void): void {
     this.root.forEach((k) => fn(k, this.root.bucket(k)!));
+  }
+
+  /**
+   * @internal A copy of `b` for the transaction's nodes (keys and values put). Small copies are
+   * views into a shared slab (up to 64 KiB): an ArrayBuffer per key and per value (what slice()
+   * makes) cost more than the rest of a put, in time and in memory.
+   */
+  copyBytes(b: Uint8Array): Uint8Array {
+    const n = b.length;
+    if (n > SLAB_MAX_COPY) return b.slice();
+    let slab = this.slab;
+    let off = this.slabUsed;
+    if (slab === undefined || off + n > slab.length) {
+      const size = this.slabNext;
+      if (size < SLAB_SIZE) this.slabNext = size * 2;
+      slab = this.slab = new Uint8Array(size);
+      off = 0;
+    }
+    if (n <= 16) for (let i = 0; i < n; i++) slab[off + i] = b[i]!;
+    else slab.set(b, off);
+    this.slabUsed = off + n;
+    return new Uint8Array(slab.buffer, off, n);
   }
 
   /** Runs fn after a successful commit. */
@@ -204,11 +236,34 @@ export class Tx {
 
   private writePages(): void {
     const db = this.db;
+    const ps = db.pageSize;
     const pages = [...this.pages!.values()].sort((a, b) => a.id - b.id);
     this.pages = new Map();
-    for (const p of pages) {
-      db.file.writeAt(p.buf, p.id * db.pageSize);
-      this.stats.write++;
+    // Pages with consecutive ids go out in one write (copied into one buffer): the same bytes
+    // at the same offsets as a write per page (bbolt's way), with a fraction of the syscalls,
+    // whose cost in Node is several times Go's (random writes of 100k keys: 23% of the time).
+    for (let i = 0; i < pages.length; ) {
+      const first = pages[i]!;
+      let end = first.id + first.buf.length / ps;
+      let j = i + 1;
+      let bytes = first.buf.length;
+      while (j < pages.length && pages[j]!.id === end && bytes + pages[j]!.buf.length <= MAX_WRITE_RUN) {
+        bytes += pages[j]!.buf.length;
+        end += pages[j]!.buf.length / ps;
+        j++;
+      }
+      if (j === i + 1) db.file.writeAt(first.buf, first.id * ps);
+      else {
+        const run = new Uint8Array(bytes);
+        let o = 0;
+        for (let k = i; k < j; k++) {
+          run.set(pages[k]!.buf, o);
+          o += pages[k]!.buf.length;
+        }
+        db.file.writeAt(run, first.id * ps);
+      }
+      this.stats.write += j - i;
+      i = j;
     }
     if (!db.noSync) db.file.datasync();
   }
