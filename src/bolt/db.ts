@@ -392,7 +392,9 @@ export class DB {
   /** @internal after a commit: map the file again when it grew. */
   afterCommit(): void {
     const size = this.file.size();
-    if (this.data && size !== this.data.length) this.data = DataMap.map(this.file, size, this.chunkSize);
+    // Mapped with room to grow as bbolt sizes its mmap (doubling to 1 GiB), so most growth
+    // reuses the mapping.
+    if (this.data && size !== this.data.length) this.data = this.data.grown(size) ?? DataMap.map(this.file, size, this.chunkSize, mmapSize(size, this.pageSize));
     else this.data?.invalidate();
   }
 

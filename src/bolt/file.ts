@@ -212,11 +212,21 @@ export class DataMap implements DataSource {
     readonly chunkSize: number,
     readonly length: number,
     private readonly file: FileIO | undefined,
+    /** A single-chunk mapping larger than the file (see map's capacity), else undefined. */
+    private readonly whole?: Uint8Array,
   ) {}
 
-  static map(file: FileIO, length: number, chunkSize = DEFAULT_CHUNK_SIZE): DataMap {
+  /**
+   * Maps the first `length` bytes. With `capacity` > length (and the whole capacity inside one
+   * chunk), the mapping covers `capacity` bytes while views stop at `length`, so a file that
+   * grows within it is read through the same mapping (grown()) instead of a new one: old
+   * mappings are only released when the GC collects them, and each remap of a growing file
+   * kept another copy of its touched pages in RSS (random writes of 1M keys: 1.4 GiB).
+   */
+  static map(file: FileIO, length: number, chunkSize = DEFAULT_CHUNK_SIZE, capacity = length): DataMap {
     if (file.map) return file.map(length, chunkSize);
     const chunks: (Uint8Array | undefined)[] = [];
+    let whole: Uint8Array | undefined;
     if (length > 0) {
       const m = mmapIo();
       for (let off = 0; off < length; off += chunkSize) {
@@ -225,16 +235,25 @@ export class DataMap implements DataSource {
           chunks.push(undefined); // read with pread
           continue;
         }
+        const extra = off === 0 && capacity > length && capacity <= chunkSize && capacity <= MMAP_OFFSET_LIMIT - 1;
         try {
-          const b = m.map(size, m.PROT_READ, m.MAP_SHARED, file.fd, off, m.MADV_RANDOM);
+          const b = m.map(extra ? capacity : size, m.PROT_READ, m.MAP_SHARED, file.fd, off, m.MADV_RANDOM);
           // Plain Uint8Array views, so keys and values are the same type however they were read.
-          chunks.push(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+          if (extra) whole = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+          chunks.push(new Uint8Array(b.buffer, b.byteOffset, size));
         } catch (e) {
           throw ioError('mmap', file.path, e, 'mmap');
         }
       }
     }
-    return new DataMap(chunks, chunkSize, length, file);
+    return new DataMap(chunks, chunkSize, length, file, whole);
+  }
+
+  /** The same mapping for the file grown to `length`, when it still fits; else undefined. */
+  grown(length: number): DataMap | undefined {
+    const whole = this.whole;
+    if (whole === undefined || length < this.length || length > whole.length) return undefined;
+    return new DataMap([whole.subarray(0, length)], this.chunkSize, length, this.file, whole);
   }
 
   /** A DataSource over bytes already in memory (tests, salvage, read-without-mmap). */
