@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs the test suites with node's own test runner (through tsx, so tests are TypeScript).
-//   node scripts/test.mjs unit      every test/**/*.test.ts outside test/interop
-//   node scripts/test.mjs interop   test/interop/**/*.test.ts (real containerd, Go reference; slow)
+//   node scripts/test.mjs unit      every test/**/*.test.ts outside test/interop (needs only Node)
+//   node scripts/test.mjs interop   test/interop/**/*.test.ts (Go reference, real containerd, Chromium)
 //   node scripts/test.mjs FILE...   the named files
 // Node 20's --test does not expand globs, so the files are listed here.
 import { readdirSync, statSync } from 'node:fs';

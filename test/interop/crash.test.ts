@@ -10,7 +10,7 @@ import { open } from '../../src/bolt/index.js';
 import { pageAccounting, tmpdir } from '../helpers/bolt.js';
 import { runReference } from '../helpers/reference.js';
 
-const writer = fileURLToPath(new URL('./children/writer.ts', import.meta.url));
+const writer = fileURLToPath(new URL('../bolt/children/writer.ts', import.meta.url));
 const SEED = Number(process.env.CRASH_SEED ?? Date.now() % 1e9);
 console.log(`crash seed ${SEED}`);
 let rng = SEED;

@@ -1,6 +1,6 @@
 // sandboxStore semantics (containerd metadata/sandbox.go): validation and its texts, Create refusing a
 // duplicate, Update's field paths and immutable runtime name, Delete, both layouts; every test ends with a
-// clean tx.check(). Byte identity with Go-written files is in layouts.test.ts.
+// clean tx.check(). Byte identity with Go-written files is in test/interop/layouts-reference.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
