@@ -57,7 +57,12 @@ export class Cursor {
 
   private push(pgid: number): ElemRef {
     if (this.stack.length >= MAX_DEPTH) throw new CorruptionError(`page ${pgid}: tree deeper than ${MAX_DEPTH} levels (a cycle?)`, pgid);
-    const [p, n] = this.bucket.pageNode(pgid);
+    // bucket.pageNode(pgid), without the [page, node] tuple it allocates.
+    const b = this.bucket;
+    let p: Page | undefined;
+    let n: Node | undefined;
+    if (b.root === 0 || b.rootNode !== undefined) [p, n] = b.pageNode(pgid);
+    else p = b.tx.page(pgid);
     if (p && (p.flags & (BRANCH_PAGE_FLAG | LEAF_PAGE_FLAG)) === 0) {
       throw new CorruptionError(`invalid page type: ${pgid}: ${p.flags.toString(16)}`, pgid);
     }
