@@ -37,11 +37,13 @@ import { runRepair } from './ctr/repair.js';
 import { doctorCmd } from './ctr/doctor.js';
 import { openSalvagedMetadata } from './ctr/salvaged.js';
 import { imagesImport } from './ctr/images-import.js';
-import { runGC } from './ctr/gc.js';
+import { collectGarbage, runGC } from './ctr/gc.js';
 import { snapshotsWhich } from './ctr/which.js';
 import { namespaceBlobReader } from '../metadata/which.js';
 import { CONTENT_DIR, META_DB, closeAfter, closeAfterAsync, openRootForRead } from './ctr/root.js';
 import { eachLeadingFlag } from './ctr/flags.js';
+import { parseCommandLine } from './ctr/usage.js';
+import { CTR_LEAVES } from './ctr/ctr-help.js';
 
 export interface IO {
   stdout: { write(s: string): unknown };
@@ -61,6 +63,8 @@ interface Ctx {
   env: NodeJS.ProcessEnv;
   /** --salvage: read meta.db through the salvage path (ctr/salvaged.ts). */
   salvage?: boolean;
+  /** The command's words as the user typed them (aliases kept), for messages. */
+  words?: string[];
 }
 
 interface SubArgs {
@@ -364,6 +368,8 @@ function snapshots(ctx: Ctx, argv: string[]): number {
   const rest = argv.slice(i + 1);
   const a = parseSub(rest);
   if (sub === 'which') return withMeta(ctx, (m) => snapshotsWhich(ctx.root, ctx.namespace, snapshotter, a.args[0], a.json, m, ctx.io));
+  // ctr: anything but one key shows the command's help
+  if (sub === 'info' && a.args.length !== 1) return ctx.io.stdout.write(CTR_LEAVES['snapshots info']!.help), 0;
   return withMeta(ctx, (m) => {
     const infos = snapshotInfos(ctx, m, snapshotter);
     switch (sub) {
@@ -377,8 +383,7 @@ function snapshots(ctx: Ctx, argv: string[]): number {
         return 0;
       }
       case 'info': {
-        const key = a.args[0];
-        if (a.args.length !== 1 || !key) throw new CtrUsageError('snapshots info: <key> required');
+        const key = a.args[0]!;
         const s = infos.find((x) => x.name === key);
         if (!s) throw new ErrNotFound(`snapshot ${key} does not exist: not found`);
         const e: [string, GoValue][] = [['Kind', s.kind], ['Name', s.name]];
@@ -494,28 +499,6 @@ function overview(ctx: Ctx): number {
   });
 }
 
-const USAGE = `usage: tsctr [--root DIR] [-n NAMESPACE] COMMAND
-commands:
-  namespaces ls [-q]
-  images ls [-q] [FILTER...]
-  images import [--base-name N] [--index-name N] [--digests] [--all-platforms] [--platform P] [--no-unpack] FILE|-   (writes)
-  containers ls [-q] [FILTER...]
-  containers info [--spec] ID
-  content ls [-q] [FILTER...]
-  content active [REGEXP]
-  content ingest [--expected-size N] [--expected-digest D] REF   (writes: the blob from stdin)
-  snapshots [--snapshotter NAME] ls|info KEY|tree
-  snapshots [--snapshotter NAME] which PATH|ID|KEY    (not ctr's: who owns a snapshot directory, or where KEY's is)
-  leases ls [-q] [FILTER...]
-  gc [--dry-run] | gc why OBJECT      (not ctr's: containerd's garbage collection offline; why OBJECT stays)
-  snapshots [--snapshotter NAME] rm KEY...   containers rm [--keep-snapshot] ID...   (writes)
-  sandboxes ls [--filters FILTER]...        (ctr 1.7's; 1.7 and 2.x files)
-  overview
-  doctor [--verify]                          (not ctr's: meta.db vs snapshotters vs files; exit 1 on findings)
-global --salvage: read a damaged meta.db through salvage (listings only; stderr says the output is salvaged)
-listings accept --json
-`;
-
 /** content ingest [--expected-size N] [--expected-digest D] REF: the blob from stdin (a write command). */
 async function contentIngestCmd(ctx: Ctx, argv: string[]): Promise<number> {
   const a = parseSub(argv, ['expected-size', 'expected-digest']);
@@ -541,10 +524,11 @@ function dispatch(ctx: Ctx, cmd: string, sub: string | undefined, rest: string[]
     const words = [sub, ...rest].filter((w): w is string => w !== undefined);
     const verb = cmd.startsWith('snapshot') ? words.find((w, i) => !w.startsWith('-') && !/^--?snapshotter$/.test(words[i - 1] ?? '')) : sub;
     if (!(cmd === 'overview' || cmd === 'doctor' || cmd === 'help' || ['ls', 'list', 'info', 'tree', 'which', 'active'].includes(verb ?? ''))) {
-      throw new CtrUsageError(`--salvage only reads: ${[cmd, verb].filter(Boolean).join(' ')} is not a listing`);
+      throw new CtrUsageError(`--salvage only reads: ${(ctx.words ?? [cmd, verb]).filter(Boolean).join(' ')} is not a listing`);
     }
   }
-  const repaired = runRepair(ctx.root, ctx.namespace, cmd, sub, rest, ctx.io);
+  // --sync (images rm, leases rm): ctr waits for containerd's collection after a removal; offline it runs here, quietly as in ctr
+  const repaired = runRepair(ctx.root, ctx.namespace, cmd, sub, rest, ctx.io, () => void collectGarbage(ctx.root));
   if (repaired !== undefined) return repaired;
   const collected = runGC(ctx.root, ctx.namespace, cmd, sub === undefined ? rest : [sub, ...rest], ctx.io, ctx.env);
   if (collected !== undefined) return collected;
@@ -587,9 +571,6 @@ function dispatch(ctx: Ctx, cmd: string, sub: string | undefined, rest: string[]
       return overview(ctx);
     case 'doctor':
       return withMetaAsync(ctx, (m) => doctorCmd(ctx.root, sub === undefined ? [] : [sub, ...rest], m, ctx.io));
-    case 'help':
-      ctx.io.stdout.write(USAGE);
-      return 0;
   }
   throw new CtrUsageError(`unknown command: ${[cmd, sub].filter(Boolean).join(' ')}`);
 }
@@ -597,34 +578,14 @@ function dispatch(ctx: Ctx, cmd: string, sub: string | undefined, rest: string[]
 export async function main(argv: string[], io: IO = { stdout: process.stdout, stderr: process.stderr }, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const ctx: Ctx = { root: '/var/lib/containerd', namespace: env.CONTAINERD_NAMESPACE || 'default', io, env };
   try {
-    let i = 0;
-    for (; i < argv.length; i++) {
-      const a = argv[i]!;
-      if (!a.startsWith('-')) break;
-      const m = /^--?([a-z-]+)(?:=(.*))?$/s.exec(a);
-      if (!m) throw new CtrUsageError(`flag provided but not defined: ${a}`);
-      const name = m[1]!;
-      if (name === 'debug') continue;
-      if (name === 'salvage') {
-        ctx.salvage = true;
-        continue;
-      }
-      if (name === 'h' || name === 'help') {
-        io.stdout.write(USAGE);
-        return 0;
-      }
-      if (!['root', 'n', 'namespace', 'address', 'a', 'timeout', 'connect-timeout'].includes(name)) throw new CtrUsageError(`flag provided but not defined: -${name}`);
-      const v = m[2] ?? argv[++i];
-      if (v === undefined) throw new CtrUsageError(`flag needs an argument: -${name}`);
-      if (name === 'root') ctx.root = v;
-      else if (name === 'n' || name === 'namespace') ctx.namespace = v;
-    }
-    const cmd = argv[i];
-    if (cmd === undefined) {
-      io.stdout.write(USAGE);
-      return 0;
-    }
-    return await dispatch(ctx, cmd, argv[i + 1], argv.slice(i + 2));
+    // Help and usage errors are answered here, as ctr 1.6 answers them (ctr/usage.ts).
+    const inv = parseCommandLine(argv, io);
+    if (typeof inv === 'number') return inv;
+    if (inv.root !== undefined) ctx.root = inv.root;
+    if (inv.namespace !== undefined) ctx.namespace = inv.namespace;
+    if (inv.salvage) ctx.salvage = true;
+    ctx.words = inv.words;
+    return await dispatch(ctx, inv.cmd, inv.sub, inv.rest);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     io.stderr.write(`ctr: ${msg}\n`);

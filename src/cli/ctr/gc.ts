@@ -104,12 +104,16 @@ function checkSnapshottersUnlocked(root: string): void {
   }
 }
 
-export function gcCollect(root: string, io: RepairIO, now = new Date()): void {
-  const run = withRootWrite(root, (m) => {
+/** containerd's collection, offline: what `gc` does, and what `images rm --sync` / `leases rm --sync` wait for. */
+export function collectGarbage(root: string, now = new Date()): GCRun {
+  return withRootWrite(root, (m) => {
     checkSnapshottersUnlocked(root);
     return garbageCollect(root, m, now, WRITE_LOCK_TIMEOUT_MS);
   });
-  io.stdout.write(formatGCRun(run));
+}
+
+export function gcCollect(root: string, io: RepairIO, now = new Date()): void {
+  io.stdout.write(formatGCRun(collectGarbage(root, now)));
 }
 
 /** A snapshotter containerd would have loaded on this root: its plugin directory exists. */

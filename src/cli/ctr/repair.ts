@@ -15,6 +15,7 @@ import { systemClock } from '../../metadata/boltutil.js';
 import { CtrCommandError } from '../format/errors.js';
 import { CONTENT_DIR, withRootWrite, withRootWriteAsync } from './root.js';
 import { takeBoolFlags } from './flags.js';
+import { CTR_LEAVES } from './ctr-help.js';
 
 export interface RepairIO {
   stdout: { write(s: string): unknown };
@@ -85,15 +86,17 @@ export function namespacesRm(root: string, args: string[], io: RepairIO): void {
   if (first !== undefined) throw new CtrCommandError(first);
 }
 
-/** ctr images rm: a missing image is a warning (exit 0). */
-export function imagesRm(root: string, namespace: string, args: string[], io: RepairIO): void {
-  if (args.length === 0) return;
+/** ctr images rm: a missing image is a warning (exit 0). Returns how many were removed. */
+export function imagesRm(root: string, namespace: string, args: string[], io: RepairIO): number {
+  if (args.length === 0) return 0;
   const res = withRootWrite(root, (m) => eachInOneTx(m, args, (tx, n) => deleteImage(tx, namespace, n)));
+  let removed = 0;
   for (const r of res) {
-    if (r.error === undefined) io.stdout.write(r.item + '\n');
+    if (r.error === undefined) io.stdout.write(r.item + '\n'), removed++;
     else if (r.error instanceof ErrNotFound) io.stderr.write(logrusLine('warning', `${r.item}: image not found`));
     else throw r.error;
   }
+  return removed;
 }
 
 /** ctr images label [--replace-all] NAME [KEY=VALUE...]: prints the image's labels after the update. */
@@ -184,41 +187,56 @@ export function contentLabel(root: string, namespace: string, args: string[], io
   io.stdout.write(sortedLabels(info.labels) + '\n');
 }
 
-export const LEASES_DELETE_HELP =
-  'NAME:\n   ctr leases delete - delete a lease\n\nUSAGE:\n   ctr leases delete [command options] [flags] <lease id> ...\n\nDESCRIPTION:\n   delete a lease\n\nOPTIONS:\n   --sync  Synchronously remove leases and all unreferenced resources\n   \n';
-
-/** ctr leases rm: stops at the first failure (those before it are removed and printed). */
-export function leasesRm(root: string, namespace: string, args: string[], io: RepairIO): void {
+/**
+ * ctr leases rm: stops at the first failure (those before it are removed and printed). `removed` is called once
+ * when any was removed, before a failure is thrown (what --sync waits for).
+ */
+export function leasesRm(root: string, namespace: string, args: string[], io: RepairIO, removed?: () => void): void {
   if (args.length === 0) {
-    io.stdout.write(LEASES_DELETE_HELP);
+    io.stdout.write(CTR_LEAVES['leases delete']!.help); // ctr shows the command's help
     return;
   }
   const res = withRootWrite(root, (m) => eachInOneTx(m, args, (tx, id) => deleteLease(tx, namespace, id), true));
-  for (const r of res) {
-    if (r.error !== undefined) throw r.error;
-    io.stdout.write(r.item + '\n');
-  }
+  const failed = res.find((r) => r.error !== undefined);
+  const done = res.filter((r) => r.error === undefined);
+  for (const r of done) io.stdout.write(r.item + '\n');
+  if (done.length > 0) removed?.();
+  if (failed) throw failed.error;
 }
 
 const RM = new Set(['rm', 'remove', 'delete', 'del']);
 
 /**
  * The repair commands by ctr's names; undefined when `topic sub` is not one of them.
- * `--sync` (images rm, leases rm) is accepted: containerd's GC runs on its next start anyway.
+ * `--sync` (images rm, leases rm): `collect` (containerd's collection, which ctr waits for) runs after a removal.
  */
-export function runRepair(root: string, namespace: string, topic: string, sub: string | undefined, rest: string[], io: RepairIO): number | Promise<number> | undefined {
+export function runRepair(
+  root: string,
+  namespace: string,
+  topic: string,
+  sub: string | undefined,
+  rest: string[],
+  io: RepairIO,
+  collect: () => void = () => undefined,
+): number | Promise<number> | undefined {
   const t = ({ namespace: 'namespaces', ns: 'namespaces', image: 'images', i: 'images', lease: 'leases' } as Record<string, string>)[topic] ?? topic;
   if (sub === undefined) return undefined;
   if (t === 'namespaces' && sub === 'create') namespacesCreate(root, takeBoolFlags(rest, []).args);
   else if (t === 'namespaces' && (sub === 'label' || sub === 'labels')) namespacesLabel(root, takeBoolFlags(rest, []).args);
   else if (t === 'namespaces' && RM.has(sub)) namespacesRm(root, takeBoolFlags(rest, []).args, io);
-  else if (t === 'images' && RM.has(sub)) imagesRm(root, namespace, takeBoolFlags(rest, ['sync']).args, io);
+  else if (t === 'images' && RM.has(sub)) {
+    const f = takeBoolFlags(rest, ['sync']);
+    if (imagesRm(root, namespace, f.args, io) > 0 && f.flags.has('sync')) collect();
+  }
   else if (t === 'images' && sub === 'label') {
     const f = takeBoolFlags(rest, ['replace-all', 'r']);
     imagesLabel(root, namespace, f.args, f.flags.has('replace-all') || f.flags.has('r'), io);
   } else if (t === 'content' && RM.has(sub)) return contentRm(root, namespace, takeBoolFlags(rest, []).args, io).then(() => 0);
   else if (t === 'content' && sub === 'label') contentLabel(root, namespace, takeBoolFlags(rest, []).args, io);
-  else if (t === 'leases' && RM.has(sub)) leasesRm(root, namespace, takeBoolFlags(rest, ['sync']).args, io);
+  else if (t === 'leases' && RM.has(sub)) {
+    const f = takeBoolFlags(rest, ['sync']);
+    leasesRm(root, namespace, f.args, io, f.flags.has('sync') ? collect : undefined);
+  }
   else return undefined;
   return 0;
 }

@@ -27,7 +27,10 @@ export class CtrCommandError extends CliError {
   static override readonly code = 'ERR_CTR_COMMAND';
 }
 
-/** A tsctr command line that does not parse (unknown command or flag, missing argument): "ctr: <message>", exit 2. */
+/**
+ * A command line of tsctr's own (gc, doctor, sandboxes, --salvage on a write) that does not parse: "ctr: <message>",
+ * exit 2. Usage errors of ctr's commands are answered as ctr answers them, by cli/ctr/usage.ts.
+ */
 export class CtrUsageError extends CliError {
   static override readonly code = 'ERR_CTR_USAGE';
   constructor(message: string) {

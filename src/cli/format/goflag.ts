@@ -14,7 +14,7 @@
 
 import { goQuoteString } from './gostring.js';
 
-export type FlagKind = 'bool' | 'string' | 'int' | 'float64';
+export type FlagKind = 'bool' | 'string' | 'int' | 'float64' | 'duration';
 
 interface FlagDef {
   name: string;
@@ -72,6 +72,11 @@ export function parseGoFloat(s: string): number | 'parse error' | 'value out of 
   return v;
 }
 
+/** time.ParseDuration's syntax: "0", or a sign and number+unit pairs ("1h30m", "-1.5s", ".5ms"). */
+export function isGoDuration(s: string): boolean {
+  return /^[-+]?(0|((\d+(\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$/u.test(s);
+}
+
 /** Go's strconv.FormatFloat(v, 'g', -1, 64) for the defaults we print. */
 function formatFloat(v: number): string {
   if (Number.isInteger(v) && Math.abs(v) < 1e21) return String(v);
@@ -81,6 +86,7 @@ function formatFloat(v: number): string {
 
 export class FlagSet {
   private readonly flags = new Map<string, FlagDef>();
+  private readonly actual = new Set<string>();
   private rest: string[] = [];
 
   /** `output` receives usage and error text (Go's f.Output()); undefined discards it. */
@@ -108,6 +114,16 @@ export class FlagSet {
   float64(name: string, def: number, usage: string, hidden = false): () => number {
     const f = this.define(name, 'float64', def, usage, hidden);
     return () => f.value as number;
+  }
+  /** A time.Duration flag; its value is kept as written (checked against time.ParseDuration's syntax). */
+  duration(name: string, def: string, usage: string, hidden = false): () => string {
+    const f = this.define(name, 'duration', def, usage, hidden);
+    return () => f.value as string;
+  }
+
+  /** The flag was given on the command line (Go's FlagSet.Visit). */
+  isSet(name: string): boolean {
+    return this.actual.has(name);
   }
 
   /** Positional arguments left after the flags. */
@@ -186,6 +202,7 @@ export class FlagSet {
         }
         this.fail(`flag provided but not defined: -${name}`);
       }
+      this.actual.add(name);
       if (f.kind === 'bool') {
         if (hasValue) {
           if (BOOL_TRUE.has(value)) f.value = true;
@@ -201,7 +218,10 @@ export class FlagSet {
       }
       if (!hasValue) this.fail(`flag needs an argument: -${name}`);
       if (f.kind === 'string') f.value = value;
-      else {
+      else if (f.kind === 'duration') {
+        if (!isGoDuration(value)) this.fail(`invalid value ${goQuoteString(value)} for flag -${name}: parse error`);
+        f.value = value;
+      } else {
         const v = f.kind === 'int' ? parseGoInt(value) : parseGoFloat(value);
         if (typeof v === 'string') this.fail(`invalid value ${goQuoteString(value)} for flag -${name}: ${v}`);
         f.value = v;
@@ -219,11 +239,11 @@ function unquoteUsage(f: FlagDef): [string, string] {
     const j = u.indexOf('`', i + 1);
     if (j >= 0) return [u.slice(i + 1, j), u.slice(0, i) + u.slice(i + 1, j) + u.slice(j + 1)];
   }
-  const names: Record<FlagKind, string> = { bool: '', string: 'string', int: 'int', float64: 'float' };
+  const names: Record<FlagKind, string> = { bool: '', string: 'string', int: 'int', float64: 'float', duration: 'duration' };
   return [names[f.kind], u];
 }
 
 function isZeroValue(f: FlagDef): boolean {
-  const zero: Record<FlagKind, string> = { bool: 'false', string: '', int: '0', float64: '0' };
+  const zero: Record<FlagKind, string> = { bool: 'false', string: '', int: '0', float64: '0', duration: '0s' };
   return f.defValue === zero[f.kind];
 }
