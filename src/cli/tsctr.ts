@@ -362,7 +362,7 @@ function snapshots(ctx: Ctx, argv: string[]): number {
     if (!mm) throw new CtrUsageError(`flag provided but not defined: ${a}`);
     const v = mm[1] ?? argv[++i];
     if (v === undefined) throw new CtrUsageError('flag needs an argument: -snapshotter');
-    snapshotter = v;
+    snapshotter = v || 'overlayfs'; // ctr: an empty value stands for the default
   }
   const sub = argv[i];
   const rest = argv.slice(i + 1);

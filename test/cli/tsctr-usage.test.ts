@@ -149,3 +149,11 @@ test('Usage_syncFlag_runsContainerdsCollectionAfterARemoval', async () => {
     for (const r of [plain, sync]) fs.rmSync(path.dirname(r), { recursive: true, force: true });
   }
 });
+
+test('Usage_emptySnapshotter_standsForTheDefault', async () => {
+  const root = fileURLToPath(new URL('../../fixtures/containerd/root', import.meta.url));
+  const ls = await runTsctr(['--root', root, '-n', 'default', 'snapshots', 'ls']);
+  assert.equal(ls.code, 0, ls.err);
+  assert.deepEqual(await runTsctr(['--root', root, '-n', 'default', 'snapshots', '--snapshotter=', 'ls']), ls);
+  assert.deepEqual(await runTsctr(['--root', root, '-n', 'default', 'snapshots', '--snapshotter', '', 'list']), ls);
+});

@@ -212,7 +212,7 @@ export function runGC(root: string, ns: string, cmd: string, argv: string[], io:
       if (!mm) return undefined; // the listing commands report their own flag errors
       const v = mm[1] ?? argv[++i];
       if (v === undefined) return undefined;
-      snapshotter = v;
+      snapshotter = v || 'overlayfs'; // ctr: an empty value stands for the default
     }
     if (!RM.has(argv[i] ?? '')) return undefined;
     snapshotsRm(root, ns, snapshotter, takeBoolFlags(argv.slice(i + 1), []).args);
