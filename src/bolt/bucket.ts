@@ -442,12 +442,61 @@ export class Bucket {
     if (k.length === 0) throw new ErrKeyRequired();
     if (k.length > MAX_KEY_SIZE) throw new ErrKeyTooLarge();
     if (v.length > MAX_VALUE_SIZE) throw new ErrValueTooLarge();
+    const leaf = this.leafNodeFor(k);
+    if (leaf !== undefined) {
+      const inodes = leaf.inodes;
+      let lo = 0,
+        hi = inodes.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (compareKeys(inodes[mid]!.key, k) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      if (lo < inodes.length && inodes[lo]!.flags & BUCKET_LEAF_FLAG && equalKeys(k, inodes[lo]!.key)) throw new ErrIncompatibleValue();
+      const kc = this.tx.copyBytes(k);
+      leaf.put(kc, kc, this.tx.copyBytes(v), 0, 0);
+      return;
+    }
     const c = new Cursor(this);
     const kv = c.seekKV(k);
     if (kv.key !== undefined && equalKeys(k, kv.key) && kv.flags & BUCKET_LEAF_FLAG) throw new ErrIncompatibleValue();
     // Copy both: the caller may reuse its buffers before commit.
     const kc = this.tx.copyBytes(k);
     c.node().put(kc, kc, this.tx.copyBytes(v), 0, 0);
+  }
+
+  /**
+   * The leaf node where `key` belongs, when the root is already materialized (every put after
+   * the first of a write transaction): the path Cursor.seekKV + Cursor.node() take, through
+   * the nodes directly (materializing children as childAt does), without a Cursor and a stack
+   * entry per level. Undefined sends the caller down the Cursor path (no root node yet, or a
+   * branch without elements or a tree too deep, whose errors the Cursor raises).
+   */
+  private leafNodeFor(key: Uint8Array): Node | undefined {
+    let n = this.rootNode;
+    if (n === undefined) return undefined;
+    for (let depth = 1; !n.isLeaf; depth++) {
+      const inodes = n.inodes;
+      if (inodes.length === 0 || depth >= MAX_DEPTH - 1) return undefined;
+      // The last child whose key is <= key (or the first), as Cursor.search.
+      let lo = 0,
+        hi = inodes.length,
+        exact = false;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        const c = compareKeys(inodes[mid]!.key, key);
+        if (c === 0) exact = true;
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      if (!exact && lo > 0) lo--;
+      // A child read for the first time must be a branch or leaf page (else the Cursor path
+      // raises its 'invalid page type' error).
+      const pgid = inodes[lo]!.pgid;
+      if (!this.nodes.has(pgid) && (this.tx.page(pgid).flags & (BRANCH_PAGE_FLAG | LEAF_PAGE_FLAG)) === 0) return undefined;
+      n = n.childAt(lo);
+    }
+    return n;
   }
 
   delete(key: Bytes): void {
