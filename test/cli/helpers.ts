@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { main } from '../../src/cli/tsbolt.js';
 
-/** One recorded run of the Go bbolt CLI (see /work/shared/corpus/README.md). */
+/** One recorded run of the Go bbolt CLI (see ../shared/corpus/README.md). */
 export interface Recording {
   /** Arguments; "FILE" stands for the database file. Bytes that are not UTF-8 stay bytes. */
   argv: (string | Buffer)[];

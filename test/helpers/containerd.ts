@@ -1,5 +1,5 @@
 // Starts a real containerd (1.6, /usr/bin/containerd) on a private root for interop tests.
-// The config is the one in /work/shared/NOTES.md: root and state under `dir`, the CRI plugin off,
+// The config is the one in ../shared/NOTES.md: root and state under `dir`, the CRI plugin off,
 // the gRPC socket under `dir`, and the startup garbage collection postponed (see below). `ctr` talks to it through `-a <socket>`.
 import fs from 'node:fs';
 import os from 'node:os';
