@@ -43,6 +43,10 @@ const NONE: KV = { key: undefined, value: undefined, flags: 0 };
 
 export class Cursor {
   private stack: ElemRef[] = [];
+  /** The byte array next()'s fast path last read, with its .buffer and .byteOffset (see leafEntry). */
+  private viewBuf: Uint8Array | undefined = undefined;
+  private viewAb: ArrayBufferLike | undefined = undefined;
+  private viewBase = 0;
 
   constructor(readonly bucket: Bucket) {}
 
@@ -92,7 +96,15 @@ export class Cursor {
     this.checkOpen();
     // Fast path: the next element is on the same leaf page (almost every step of a scan).
     const top = this.stack[this.stack.length - 1];
-    if (top !== undefined && top.index + 1 < top.leafCount) return top.page!.leafEntry(++top.index);
+    if (top !== undefined && top.index + 1 < top.leafCount) {
+      const p = top.page!;
+      if (p.buf !== this.viewBuf) {
+        this.viewBuf = p.buf;
+        this.viewAb = p.buf.buffer;
+        this.viewBase = p.buf.byteOffset;
+      }
+      return p.leafEntry(++top.index, this.viewAb!, this.viewBase);
+    }
     return toEntry(this.nextKV());
   }
 
