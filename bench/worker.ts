@@ -3,13 +3,12 @@
 // the Go side; they are generated into one buffer before the clock starts.
 //
 //   node --import tsx bench/worker.ts ROW FILE N
-import { createRequire } from 'node:module';
 import { open, type DB } from '../src/bolt/index.js';
+import { loadNativeModules } from '../src/bolt/file.js';
 
 // The engine loads its native modules (mmap, flock) on first use; load them before any clock
-// starts, as a Go binary has them linked in. (Under tsx, a first require costs ~100 ms.)
-createRequire(import.meta.url)('@riaskov/mmap-io');
-createRequire(import.meta.url)('fs-ext');
+// starts, as a Go binary has them linked in.
+loadNativeModules();
 
 const [row, file, nText] = process.argv.slice(2) as [string, string, string];
 const n = Number(nText);

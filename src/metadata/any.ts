@@ -2,9 +2,15 @@
 //   field 1 (bytes, wire type 2) type_url
 //   field 2 (bytes, wire type 2) value
 // Parsed with @bufbuild/protobuf's wire reader; unknown fields are skipped as protobuf does.
+// The reader loads on first use (~15 ms at startup otherwise, paid by every CLI command).
 
-import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { createRequire } from 'node:module';
+import type * as Wire from '@bufbuild/protobuf/wire';
 import { ErrCorruptValue } from './errors.js';
+
+const require = createRequire(import.meta.url);
+let wireLib: typeof Wire | undefined;
+const wire = (): typeof Wire => (wireLib ??= require('@bufbuild/protobuf/wire') as typeof Wire);
 
 export interface Any {
   typeUrl: string;
@@ -17,6 +23,7 @@ const textDecoder = new TextDecoder();
 export function decodeAny(b: Uint8Array): Any {
   const out: Any = { typeUrl: '', value: new Uint8Array(0) };
   try {
+    const { BinaryReader, WireType } = wire();
     const r = new BinaryReader(b);
     while (r.pos < r.len) {
       const [no, wt] = r.tag();
@@ -33,6 +40,7 @@ export function decodeAny(b: Uint8Array): Any {
 
 /** Encodes as Go's proto.Marshal does: empty fields omitted, field order 1, 2. */
 export function encodeAny(a: Any): Uint8Array {
+  const { BinaryWriter, WireType } = wire();
   const w = new BinaryWriter();
   if (a.typeUrl.length > 0) w.tag(1, WireType.LengthDelimited).string(a.typeUrl);
   if (a.value.length > 0) w.tag(2, WireType.LengthDelimited).bytes(a.value);

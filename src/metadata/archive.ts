@@ -22,7 +22,8 @@
 // file with sha256 and stores it by that, whatever the name says).
 
 import { Readable } from 'node:stream';
-import tarStream from 'tar-stream';
+import { createRequire } from 'node:module';
+import type tarStream from 'tar-stream';
 import { ContentAlreadyExistsError, ContentDigestMismatchError, Digester, digestOf, parseDigest, type ContentStore } from '../content/index.js';
 import { ErrImportArchive } from './errors.js';
 import type { OciDescriptor } from './imagewalk.js';
@@ -233,9 +234,15 @@ class Importer {
   }
 }
 
+// tar-stream (and the stream modules under it) cost ~14 ms to load; only an import needs them,
+// so they load on first use rather than with every CLI command.
+const require = createRequire(import.meta.url);
+let tarStreamLib: typeof tarStream | undefined;
+const tarStreamModule = (): typeof tarStream => (tarStreamLib ??= require('tar-stream') as typeof tarStream);
+
 /** Runs `fn` over each tar member in order, translating tar-stream's errors to ErrImportArchive('not-tar'). */
 async function eachEntry(source: AsyncIterable<Uint8Array>, onBytes: ((n: number) => void) | undefined, fn: (h: tarStream.Header, body: AsyncIterable<Uint8Array>) => Promise<void>): Promise<void> {
-  const extract = tarStream.extract();
+  const extract = tarStreamModule().extract();
   let consumed = 0;
   const counted = async function* () {
     for await (const c of source) {
