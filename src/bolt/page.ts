@@ -196,27 +196,6 @@ export class Page {
     }
   }
 
-  /**
-   * Leaf element i as a cursor returns it: [key, value], value undefined for a nested bucket.
-   * One bounds check for the element, reading its header once (the cursor's hot path).
-   * `ab` and `base` must be this.buf.buffer and this.buf.byteOffset.
-   */
-  leafEntry(i: number, ab: ArrayBufferLike = this.buf.buffer, base: number = this.buf.byteOffset): [Uint8Array, Uint8Array | undefined] {
-    const buf = this.buf;
-    const e = this.off + PAGE_HEADER_SIZE + i * 16;
-    const kStart = e + u32(buf, e + 4);
-    const kEnd = kStart + u32(buf, e + 8);
-    const vEnd = kEnd + u32(buf, e + 12);
-    if (vEnd > buf.length || e + 16 > buf.length) {
-      throw new CorruptionError(`page ${this.safeId()}: element ${i} lies outside the page`, this.safeId());
-    }
-    // new Uint8Array(buffer, ...) makes the same view as subarray at half the cost (no species lookup).
-    // `ab`, `base`: buf.buffer and buf.byteOffset, which the cursor passes in because .buffer is a
-    // call into C++ (~8 ns) that optimized code does not inline.
-    const key = new Uint8Array(ab, base + kStart, kEnd - kStart);
-    return [key, (u32(buf, e) & BUCKET_LEAF_FLAG) !== 0 ? undefined : new Uint8Array(ab, base + kEnd, vEnd - kEnd)];
-  }
-
   private slice(start: number, end: number, i: number): Uint8Array {
     if (end > this.buf.length || start < this.off || this.elem(i) + 16 > this.buf.length) {
       throw new CorruptionError(`page ${this.safeId()}: element ${i} lies outside the page`, this.safeId());
