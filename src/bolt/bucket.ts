@@ -166,6 +166,16 @@ export class Bucket {
   private seqLo = 0;
   private seqHi = 0;
   rootNode: Node | undefined;
+  /**
+   * The leaf node leafNodeFor found last, under root node `hintRoot`, and the keys that reach it
+   * from the root: [hintLo, hintHi) (undefined: unbounded). Branch nodes keep their keys until
+   * commit rebalances and spills them, so within a transaction any key in that range goes to
+   * the same leaf (a run of sequential puts skips the descent).
+   */
+  private hintLeaf: Node | undefined = undefined;
+  private hintRoot: Node | undefined = undefined;
+  private hintLo: Uint8Array | undefined = undefined;
+  private hintHi: Uint8Array | undefined = undefined;
   /** Inline page (value bytes after the header), when the bucket is inline. */
   page: Page | undefined;
   /** Child buckets opened in a write transaction, by name (latin1). */
@@ -425,6 +435,7 @@ export class Bucket {
     this.buckets.delete(byteKey(key));
     child.nodes.clear();
     child.rootNode = undefined;
+    child.dropHint();
     child.free();
     c.node().del(key);
   }
@@ -458,16 +469,21 @@ export class Bucket {
     const leaf = this.leafNodeFor(k);
     if (leaf !== undefined) {
       const inodes = leaf.inodes;
-      let lo = 0,
-        hi = inodes.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (compareKeys(inodes[mid]!.key, k) < 0) lo = mid + 1;
-        else hi = mid;
+      const n = inodes.length;
+      // The first inode whose key is >= k; a key past the last one (sequential puts) is checked first.
+      let lo = 0;
+      if (n > 0 && compareKeys(inodes[n - 1]!.key, k) < 0) lo = n;
+      else {
+        let hi = n;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (compareKeys(inodes[mid]!.key, k) < 0) lo = mid + 1;
+          else hi = mid;
+        }
       }
-      if (lo < inodes.length && inodes[lo]!.flags & BUCKET_LEAF_FLAG && equalKeys(k, inodes[lo]!.key)) throw new ErrIncompatibleValue();
+      if (lo < n && inodes[lo]!.flags & BUCKET_LEAF_FLAG && equalKeys(k, inodes[lo]!.key)) throw new ErrIncompatibleValue();
       const kc = this.tx.copyBytes(k);
-      leaf.put(kc, kc, this.tx.copyBytes(v), 0, 0);
+      leaf.putAt(lo, kc, this.tx.copyBytes(v), 0);
       return;
     }
     const c = new Cursor(this);
@@ -488,6 +504,17 @@ export class Bucket {
   private leafNodeFor(key: Uint8Array): Node | undefined {
     let n = this.rootNode;
     if (n === undefined) return undefined;
+    const h = this.hintLeaf;
+    if (h !== undefined && this.hintRoot === n) {
+      const lo = this.hintLo;
+      const hi = this.hintHi;
+      if ((lo === undefined || compareKeys(key, lo) >= 0) && (hi === undefined || compareKeys(key, hi) < 0)) return h;
+    }
+    const root = n;
+    // The range of keys that take the path taken so far: child i of a branch takes
+    // [key(i), key(i+1)), child 0 everything below key(1), the last child everything from its key.
+    let rangeLo: Uint8Array | undefined;
+    let rangeHi: Uint8Array | undefined;
     for (let depth = 1; !n.isLeaf; depth++) {
       const inodes = n.inodes;
       if (inodes.length === 0 || depth >= MAX_DEPTH - 1) return undefined;
@@ -507,9 +534,29 @@ export class Bucket {
       // raises its 'invalid page type' error).
       const pgid = inodes[lo]!.pgid;
       if (!this.nodes.has(pgid) && (this.tx.page(pgid).flags & (BRANCH_PAGE_FLAG | LEAF_PAGE_FLAG)) === 0) return undefined;
+      if (lo > 0) {
+        const b = inodes[lo]!.key;
+        if (rangeLo === undefined || compareKeys(b, rangeLo) > 0) rangeLo = b;
+      }
+      if (lo + 1 < inodes.length) {
+        const b = inodes[lo + 1]!.key;
+        if (rangeHi === undefined || compareKeys(b, rangeHi) < 0) rangeHi = b;
+      }
       n = n.childAt(lo);
     }
+    this.hintLeaf = n;
+    this.hintRoot = root;
+    this.hintLo = rangeLo;
+    this.hintHi = rangeHi;
     return n;
+  }
+
+  /** Forgets leafNodeFor's hint: the node tree is about to change shape (commit) or go. */
+  private dropHint(): void {
+    this.hintLeaf = undefined;
+    this.hintRoot = undefined;
+    this.hintLo = undefined;
+    this.hintHi = undefined;
   }
 
   delete(key: Bytes): void {
@@ -638,12 +685,14 @@ export class Bucket {
     // deleted entry is never visited afterwards. Iterate a copy in insertion order (Go's order
     // is random; see README) but skip nodes a merge has already removed: rebalancing one of
     // those would merge its keys into a sibling a second time.
+    this.dropHint();
     for (const n of [...this.nodes.values()]) if (this.nodes.get(n.pgid) === n) n.rebalance();
     for (const child of this.buckets.values()) child.rebalance();
   }
 
   /** Writes dirty nodes to pages; child buckets first, in key order (deterministic). */
   spill(): void {
+    this.dropHint();
     const names = [...this.buckets.entries()].sort((a, b) => compareKeys(Buffer.from(a[0], 'latin1'), Buffer.from(b[0], 'latin1')));
     for (const [nameKey, child] of names) {
       let value: Uint8Array;

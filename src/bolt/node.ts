@@ -131,6 +131,22 @@ export class Node {
     }
   }
 
+  /**
+   * put(key, key, value, 0, flags) when the caller knows `index`, the first inode whose key is
+   * >= key (the search put would repeat), and has checked the key is not empty.
+   */
+  putAt(index: number, key: Uint8Array, value: Uint8Array, flags: number): void {
+    const inodes = this.inodes;
+    if (index < inodes.length && equalKeys(inodes[index]!.key, key)) {
+      const inode = inodes[index]!;
+      inode.flags = flags;
+      inode.key = key;
+      inode.value = value;
+      inode.pgid = 0;
+    } else if (index === inodes.length) inodes.push({ flags, key, value, pgid: 0 });
+    else inodes.splice(index, 0, { flags, key, value, pgid: 0 });
+  }
+
   del(key: Uint8Array): void {
     const index = this.search(key);
     if (index >= this.inodes.length || !equalKeys(this.inodes[index]!.key, key)) return;
