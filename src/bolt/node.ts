@@ -60,16 +60,6 @@ export class Node {
     return sz;
   }
 
-  sizeLessThan(v: number): boolean {
-    const elsz = this.isLeaf ? LEAF_PAGE_ELEMENT_SIZE : BRANCH_PAGE_ELEMENT_SIZE;
-    let sz = PAGE_HEADER_SIZE;
-    for (const i of this.inodes) {
-      sz += elsz + i.key.length + i.value.length;
-      if (sz >= v) return false;
-    }
-    return true;
-  }
-
   pageElementSize(): number {
     return this.isLeaf ? LEAF_PAGE_ELEMENT_SIZE : BRANCH_PAGE_ELEMENT_SIZE;
   }
@@ -198,53 +188,43 @@ export class Node {
     }
   }
 
-  /** Splits into nodes that each fit a page (the first is this node). */
+  /**
+   * Splits into nodes that each fit a page (the first is this node): bbolt's split/splitTwo,
+   * cutting the one inode array once per node rather than re-slicing the rest at each cut
+   * (a 1,000-key leaf became 32 copies of what was left of it).
+   */
   split(pageSize: number): Node[] {
     const nodes: Node[] = [];
-    let node: Node = this;
-    for (;;) {
-      const [a, b] = node.splitTwo(pageSize);
-      nodes.push(a);
-      if (!b) break;
-      node = b;
-    }
-    return nodes;
-  }
-
-  private splitTwo(pageSize: number): [Node, Node | undefined] {
-    if (this.inodes.length <= MIN_KEYS_PER_PAGE * 2 || this.sizeLessThan(pageSize)) return [this, undefined];
-    let fill = this.bucket.fillPercent;
-    if (fill < MIN_FILL_PERCENT) fill = MIN_FILL_PERCENT;
-    else if (fill > MAX_FILL_PERCENT) fill = MAX_FILL_PERCENT;
-    const threshold = Math.trunc(pageSize * fill);
-    const splitIndex = this.splitIndex(threshold);
-    if (!this.parent) {
-      const parent = new Node(this.bucket);
-      parent.children = [this];
-      this.parent = parent;
-    }
-    const next = new Node(this.bucket);
-    next.isLeaf = this.isLeaf;
-    next.parent = this.parent;
-    this.parent.children.push(next);
-    next.inodes = this.inodes.slice(splitIndex);
-    this.inodes = this.inodes.slice(0, splitIndex);
-    this.bucket.tx.stats.split++;
-    return [this, next];
-  }
-
-  private splitIndex(threshold: number): number {
-    let sz = PAGE_HEADER_SIZE;
-    let index = 0;
+    const all = this.inodes;
     const elsz = this.pageElementSize();
-    for (let i = 0; i < this.inodes.length - MIN_KEYS_PER_PAGE; i++) {
-      index = i;
-      const inode = this.inodes[i]!;
-      const s = elsz + inode.key.length + inode.value.length;
-      if (i >= MIN_KEYS_PER_PAGE && sz + s > threshold) break;
-      sz += s;
+    let node: Node = this;
+    let start = 0;
+    for (;;) {
+      // splitTwo's test: few enough inodes, or they fit in a page.
+      if (all.length - start <= MIN_KEYS_PER_PAGE * 2 || sizeLessThanFrom(all, start, elsz, pageSize)) break;
+      let fill = this.bucket.fillPercent;
+      if (fill < MIN_FILL_PERCENT) fill = MIN_FILL_PERCENT;
+      else if (fill > MAX_FILL_PERCENT) fill = MAX_FILL_PERCENT;
+      const threshold = Math.trunc(pageSize * fill);
+      const splitIndex = splitIndexFrom(all, start, elsz, threshold);
+      if (!node.parent) {
+        const parent = new Node(this.bucket);
+        parent.children = [node];
+        node.parent = parent;
+      }
+      const next = new Node(this.bucket);
+      next.isLeaf = node.isLeaf;
+      next.parent = node.parent;
+      node.parent.children.push(next);
+      node.inodes = all.slice(start, start + splitIndex);
+      this.bucket.tx.stats.split++;
+      nodes.push(node);
+      start += splitIndex;
+      node = next;
     }
-    return index;
+    node.inodes = start === 0 ? all : all.slice(start);
+    nodes.push(node);
+    return nodes;
   }
 
   /** Writes this node and its children to dirty pages, splitting as needed. */
@@ -367,4 +347,30 @@ export class Node {
       this.pgid = 0;
     }
   }
+}
+
+/** True when the inodes from `start` on fit in a node of less than `v` bytes (bbolt's sizeLessThan). */
+function sizeLessThanFrom(inodes: Inode[], start: number, elsz: number, v: number): boolean {
+  let sz = PAGE_HEADER_SIZE;
+  for (let i = start; i < inodes.length; i++) {
+    const inode = inodes[i]!;
+    sz += elsz + inode.key.length + inode.value.length;
+    if (sz >= v) return false;
+  }
+  return true;
+}
+
+/** bbolt's splitIndex over the inodes from `start` on; returns an index relative to `start`. */
+function splitIndexFrom(inodes: Inode[], start: number, elsz: number, threshold: number): number {
+  let sz = PAGE_HEADER_SIZE;
+  let index = 0;
+  const n = inodes.length - start;
+  for (let i = 0; i < n - MIN_KEYS_PER_PAGE; i++) {
+    index = i;
+    const inode = inodes[start + i]!;
+    const s = elsz + inode.key.length + inode.value.length;
+    if (i >= MIN_KEYS_PER_PAGE && sz + s > threshold) break;
+    sz += s;
+  }
+  return index;
 }
