@@ -361,7 +361,7 @@ export class DB {
 
   /** @internal a buffer for `count` pages with an id from the freelist or the end of the file. */
   allocate(tx: Tx, count: number): DirtyPage {
-    const buf = new Uint8Array(count * this.pageSize);
+    const buf = tx.pageBytes(count * this.pageSize);
     let id = this.freelist!.allocate(tx.meta.txid, count);
     if (id === 0) {
       id = tx.meta.pgid;

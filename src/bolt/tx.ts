@@ -19,6 +19,9 @@ const SLAB_SIZE = 64 * 1024;
 const SLAB_MAX_COPY = 512;
 /** Largest write of consecutive dirty pages. */
 const MAX_WRITE_RUN = 4 << 20;
+/** Dirty-page arenas double from 16 KiB to 1 MiB; a page run larger than a quarter of that gets its own buffer. */
+const PAGE_ARENA_FIRST = 16 * 1024;
+const PAGE_ARENA_MAX = 1 << 20;
 
 export interface TxStats {
   pageCount: number;
@@ -45,6 +48,18 @@ export interface DirtyPage {
   buf: Uint8Array;
 }
 
+/** True when pages[i..j) lie one after another in one ArrayBuffer (see Tx.pageBytes). */
+function adjacent(pages: DirtyPage[], i: number, j: number): boolean {
+  const ab = pages[i]!.buf.buffer;
+  let end = pages[i]!.buf.byteOffset + pages[i]!.buf.length;
+  for (let k = i + 1; k < j; k++) {
+    const b = pages[k]!.buf;
+    if (b.buffer !== ab || b.byteOffset !== end) return false;
+    end += b.length;
+  }
+  return true;
+}
+
 export class Tx {
   readonly writable: boolean;
   meta: Meta;
@@ -65,6 +80,11 @@ export class Tx {
   private slabUsed = 0;
   /** Size of the next slab: doubling from 1 KiB, so a one-key transaction does not zero 64 KiB. */
   private slabNext = 1024;
+  /** Where pageBytes carves dirty pages from (zeroed, never reused), and its ArrayBuffer. */
+  private arena: Uint8Array | undefined;
+  private arenaAb: ArrayBuffer | undefined;
+  private arenaUsed = 0;
+  private arenaNext = PAGE_ARENA_FIRST;
 
   constructor(
     readonly db: DB,
@@ -138,6 +158,29 @@ export class Tx {
     else slab.set(b, off);
     this.slabUsed = off + n;
     return new Uint8Array(this.slabAb!, off, n);
+  }
+
+  /**
+   * `n` zeroed bytes for dirty pages: a view into a per-transaction arena. An ArrayBuffer per
+   * page (allocation, zeroing, external-memory accounting) cost more than writing the node
+   * into it, and pages allocated one after another for consecutive ids lie one after another
+   * in the arena, so writePages writes them without copying them into one buffer first.
+   */
+  pageBytes(n: number): Uint8Array {
+    if (n > PAGE_ARENA_MAX / 4) return new Uint8Array(n);
+    let arena = this.arena;
+    let off = this.arenaUsed;
+    if (arena === undefined || off + n > arena.length) {
+      let size = this.arenaNext;
+      while (size < n) size *= 2;
+      if (size < PAGE_ARENA_MAX) this.arenaNext = size * 2;
+      const ab = new ArrayBuffer(size);
+      arena = this.arena = new Uint8Array(ab);
+      this.arenaAb = ab;
+      off = 0;
+    }
+    this.arenaUsed = off + n;
+    return new Uint8Array(this.arenaAb!, off, n);
   }
 
   /** Runs fn after a successful commit. */
@@ -257,6 +300,7 @@ export class Tx {
         j++;
       }
       if (j === i + 1) db.file.writeAt(first.buf, first.id * ps);
+      else if (adjacent(pages, i, j)) db.file.writeAt(new Uint8Array(first.buf.buffer, first.buf.byteOffset, bytes), first.id * ps);
       else {
         const run = new Uint8Array(bytes);
         let o = 0;
