@@ -97,8 +97,15 @@ export class Cursor {
     // Fast path: the next element is on the same leaf page (almost every step of a scan). It is
     // written out, without calls: a cold scan runs its first ~100k steps in the interpreter,
     // where each call costs more than the work, before the optimizing compiler catches up.
-    const top = this.stack[this.stack.length - 1];
-    if (top !== undefined && top.index + 1 < top.leafCount) {
+    let top = this.stack[this.stack.length - 1];
+    if (top !== undefined && top.index + 1 < top.leafCount) top.index++;
+    else {
+      // Onto the next leaf; its first element is built below when it is a page (a scan's case).
+      if (!this.moveNext()) return undefined;
+      top = this.stack[this.stack.length - 1]!;
+      if (top.index >= top.leafCount) return toEntry(this.keyValue());
+    }
+    {
       const p = top.page!;
       const buf = p.buf;
       if (buf !== this.viewBuf) {
@@ -106,7 +113,7 @@ export class Cursor {
         this.viewAb = buf.buffer;
         this.viewBase = buf.byteOffset;
       }
-      const i = ++top.index;
+      const i = top.index;
       // Leaf element i (see page.ts): u32 flags, pos, ksize, vsize; key at elem + pos.
       const e = p.off + PAGE_HEADER_SIZE + i * LEAF_PAGE_ELEMENT_SIZE;
       const kStart = e + ((buf[e + 4]! | (buf[e + 5]! << 8) | (buf[e + 6]! << 16) | (buf[e + 7]! << 24)) >>> 0);
@@ -123,7 +130,6 @@ export class Cursor {
       const key = new Uint8Array(ab, base + kStart, kEnd - kStart);
       return [key, (buf[e]! & BUCKET_LEAF_FLAG) !== 0 ? undefined : new Uint8Array(ab, base + kEnd, vEnd - kEnd)];
     }
-    return toEntry(this.nextKV());
   }
 
   /** Moves to the previous item; undefined before the start. */
@@ -201,6 +207,11 @@ export class Cursor {
   }
 
   nextKV(): KV {
+    return this.moveNext() ? this.keyValue() : NONE;
+  }
+
+  /** Moves to the next element (skipping empty pages); false past the end. */
+  private moveNext(): boolean {
     for (;;) {
       let i: number;
       for (i = this.stack.length - 1; i >= 0; i--) {
@@ -210,11 +221,11 @@ export class Cursor {
           break;
         }
       }
-      if (i === -1) return NONE;
+      if (i === -1) return false;
       this.stack.length = i + 1;
       this.descendFirst();
       if (this.top().count() === 0) continue;
-      return this.keyValue();
+      return true;
     }
   }
 
