@@ -5,7 +5,7 @@
 import type { Bucket } from './bucket.js';
 import { CorruptionError, ErrIncompatibleValue, ErrTxClosed, ErrTxNotWritable } from './errors.js';
 import type { Node } from './node.js';
-import { BRANCH_PAGE_FLAG, BUCKET_LEAF_FLAG, LEAF_PAGE_ELEMENT_SIZE, LEAF_PAGE_FLAG, PAGE_HEADER_SIZE, Page, compareKeys } from './page.js';
+import { BRANCH_PAGE_FLAG, BUCKET_LEAF_FLAG, LEAF_PAGE_FLAG, Page, compareKeys } from './page.js';
 
 /** Deeper than any real tree (a 64-level tree of 2-key pages holds 2^64 keys): a cycle. */
 export const MAX_DEPTH = 64;
@@ -114,12 +114,15 @@ export class Cursor {
         this.viewBase = buf.byteOffset;
       }
       const i = top.index;
-      // Leaf element i (see page.ts): u32 flags, pos, ksize, vsize; key at elem + pos.
-      const e = p.off + PAGE_HEADER_SIZE + i * LEAF_PAGE_ELEMENT_SIZE;
+      // Leaf element i (see page.ts): u32 flags, pos, ksize, vsize; key at elem + pos. The sizes
+      // are written as literals (16 = PAGE_HEADER_SIZE = LEAF_PAGE_ELEMENT_SIZE, 1 =
+      // BUCKET_LEAF_FLAG): optimized code loads an imported constant from its module cell with a
+      // hole check and, not knowing it is a small integer, does this arithmetic in doubles.
+      const e = p.off + 16 + i * 16;
       const kStart = e + ((buf[e + 4]! | (buf[e + 5]! << 8) | (buf[e + 6]! << 16) | (buf[e + 7]! << 24)) >>> 0);
       const kEnd = kStart + ((buf[e + 8]! | (buf[e + 9]! << 8) | (buf[e + 10]! << 16) | (buf[e + 11]! << 24)) >>> 0);
       const vEnd = kEnd + ((buf[e + 12]! | (buf[e + 13]! << 8) | (buf[e + 14]! << 16) | (buf[e + 15]! << 24)) >>> 0);
-      if (vEnd > buf.length || e + LEAF_PAGE_ELEMENT_SIZE > buf.length) {
+      if (vEnd > buf.length || e + 16 > buf.length) {
         throw new CorruptionError(`page ${p.safeId()}: element ${i} lies outside the page`, p.safeId());
       }
       // new Uint8Array(buffer, ...) makes the same view as subarray at half the cost (no species
@@ -128,7 +131,7 @@ export class Cursor {
       const ab = this.viewAb!;
       const base = this.viewBase;
       const key = new Uint8Array(ab, base + kStart, kEnd - kStart);
-      return [key, (buf[e]! & BUCKET_LEAF_FLAG) !== 0 ? undefined : new Uint8Array(ab, base + kEnd, vEnd - kEnd)];
+      return [key, (buf[e]! & 1) !== 0 ? undefined : new Uint8Array(ab, base + kEnd, vEnd - kEnd)];
     }
   }
 
