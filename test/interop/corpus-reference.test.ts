@@ -7,25 +7,13 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openMetadata, SnapshotterDB } from '../../src/metadata/index.js';
 import { main as tsctr } from '../../src/cli/tsctr.js';
 import { asJSON, goDump, metaOracle, snapshotterOracle } from '../helpers/containerd-oracle.js';
+import { CORPUS, CORPUS_META_FILES, CORPUS_SNAPSHOTTER_FILES } from '../helpers/corpus.js';
 
-const CORPUS = fileURLToPath(new URL('../../../shared/corpus', import.meta.url));
-const META_FILES = [
-  'containerd-meta-linux.db',
-  'containerd-1.7-meta-windows.db',
-  'containerd-2021-meta-dfirlabs.db',
-  'containerd-meta-eks-trimmed.db',
-  'containerd-meta-gke-gcfs-trimmed.db',
-];
-const SNAPSHOTTER_FILES = [
-  'snapshotter-2021-metadata-dfirlabs.db',
-  'snapshotter-gcfs-metadata.db',
-  'snapshotter-gke-node-metadata.db',
-  'snapshotter-overlayfs-metadata.db',
-];
+const META_FILES = CORPUS_META_FILES;
+const SNAPSHOTTER_FILES = CORPUS_SNAPSHOTTER_FILES;
 
 if (existsSync(CORPUS)) {
   for (const f of META_FILES) {

@@ -4,12 +4,11 @@
 import { test } from 'node:test';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openMetadata } from '../../src/metadata/index.js';
 import { rootWithMetaDB } from '../helpers/containerd.js';
 import { assertCtrPrintsAsTsctr } from '../helpers/tsctr.js';
+import { CORPUS } from '../helpers/corpus.js';
 
-const CORPUS = fileURLToPath(new URL('../../../shared/corpus', import.meta.url));
 /** meta.db files, with the overlayfs metadata.db that belongs to them. */
 const FILES: [string, string | undefined][] = [
   ['containerd-meta-linux.db', undefined],

@@ -6,24 +6,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { open, type Bucket } from '../../src/bolt/index.js';
 import { decodeTime, encodeTime, decodeVarint, encodeVarint, decodeAny, encodeAny, openMetadata, SnapshotterDB } from '../../src/metadata/index.js';
+import { CORPUS, CORPUS_META_FILES, CORPUS_SNAPSHOTTER_FILES } from '../helpers/corpus.js';
 
-const CORPUS = fileURLToPath(new URL('../../../shared/corpus', import.meta.url));
-const META_FILES = [
-  'containerd-meta-linux.db',
-  'containerd-1.7-meta-windows.db',
-  'containerd-2021-meta-dfirlabs.db',
-  'containerd-meta-eks-trimmed.db',
-  'containerd-meta-gke-gcfs-trimmed.db',
-];
-const SNAPSHOTTER_FILES = [
-  'snapshotter-2021-metadata-dfirlabs.db',
-  'snapshotter-gcfs-metadata.db',
-  'snapshotter-gke-node-metadata.db',
-  'snapshotter-overlayfs-metadata.db',
-];
+const META_FILES = CORPUS_META_FILES;
+const SNAPSHOTTER_FILES = CORPUS_SNAPSHOTTER_FILES;
 
 const s = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
 function childNames(b: Bucket | undefined): string[] {

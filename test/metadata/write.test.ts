@@ -27,8 +27,8 @@ import {
   type ImageInput,
   type MetadataDB,
 } from '../../src/metadata/index.js';
+import { CORPUS } from '../helpers/corpus.js';
 
-const CORPUS = fileURLToPath(new URL('../../../shared/corpus', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('../../fixtures/containerd/root/io.containerd.metadata.v1.bolt/meta.db', import.meta.url));
 
 const D1 = 'sha256:' + '1'.repeat(64);
