@@ -66,6 +66,22 @@ export function toBytes(b: Bytes): Uint8Array {
   }
   return encoder.encode(b);
 }
+/**
+ * toBytes for lookups (bucket, get), whose key is only read: short string names ('v1',
+ * 'images', 'target', 'digest' ...) are converted once and the bytes shared. A Map lookup is a
+ * fraction of the conversion loop while that runs in the interpreter, in every short-lived
+ * process. Bounded: past LOOKUP_CACHE_MAX names it converts without caching.
+ */
+const lookupCache = new Map<string, Uint8Array>();
+const LOOKUP_CACHE_MAX = 256;
+function lookupBytes(b: Bytes): Uint8Array {
+  if (typeof b !== 'string') return b;
+  const hit = lookupCache.get(b);
+  if (hit !== undefined) return hit;
+  const out = toBytes(b);
+  if (b.length <= 64 && lookupCache.size < LOOKUP_CACHE_MAX) lookupCache.set(b, out);
+  return out;
+}
 /** A byte string as a Map key (latin1: one char per byte, so distinct bytes stay distinct). */
 export function byteKey(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
@@ -136,8 +152,12 @@ const NO_NODES: Map<number, Node> = new EmptyMap();
 // for which the caller takes the Cursor path, which raises the errors for hostile files.
 const NOT_FOUND = -1;
 const SLOW = -2;
-/** The buffer holding the element seekElem found. */
+/** The element seekElem found: its buffer, flags, key buf[seekKStart, +seekKLen) and value length (the value follows the key). */
 let seekBuf: Uint8Array = new Uint8Array(0);
+let seekFlags = 0;
+let seekKStart = 0;
+let seekKLen = 0;
+let seekVLen = 0;
 /** The last buffer seekView made a view into, with its .buffer and .byteOffset (.buffer is a call into C++, ~8 ns). */
 let viewSrc: Uint8Array | undefined;
 let viewAb: ArrayBufferLike = seekBuf.buffer;
@@ -176,6 +196,16 @@ export class Bucket {
   private hintRoot: Node | undefined = undefined;
   private hintLo: Uint8Array | undefined = undefined;
   private hintHi: Uint8Array | undefined = undefined;
+  /**
+   * The nested bucket a Cursor's next() stepped onto last in a read transaction: the key view
+   * it returned and where the bucket header lies (buf[cursorVal, cursorVal + cursorValLen)).
+   * bucket(name) with that same view object opens it without searching: in a read transaction
+   * the pages do not change, and the view is unique to that element.
+   */
+  private cursorKey: Uint8Array | undefined = undefined;
+  private cursorBuf: Uint8Array | undefined = undefined;
+  private cursorVal = 0;
+  private cursorValLen = 0;
   /** Inline page (value bytes after the header), when the bucket is inline. */
   page: Page | undefined;
   /** Child buckets opened in a write transaction, by name (latin1). */
@@ -190,11 +220,9 @@ export class Bucket {
   constructor(
     readonly tx: Tx,
     root: number,
-    sequence: bigint,
     depth = 0,
   ) {
     this.root = root;
-    if (sequence !== 0n) this.sequenceValue = sequence;
     this.depth = depth;
     // Two Maps per bucket were most of the cost of opening one in a read transaction.
     this.buckets = tx.writable ? new Map() : NO_BUCKETS;
@@ -231,7 +259,8 @@ export class Bucket {
   /** The nested bucket `name`, or undefined when missing or not a bucket. */
   bucket(name: Bytes): Bucket | undefined {
     this.checkOpen();
-    const n = toBytes(name);
+    if (name === this.cursorKey) return this.openBucketAt(this.cursorBuf!, this.cursorVal, this.cursorValLen);
+    const n = lookupBytes(name);
     // Only write transactions cache child buckets (as bbolt), so a read transaction skips the
     // map and the key-to-string conversion its lookup needs.
     if (this.tx.writable) {
@@ -241,11 +270,9 @@ export class Bucket {
     const e = this.seekElem(n);
     if (e !== SLOW) {
       if (e === NOT_FOUND) return undefined;
-      const buf = seekBuf;
-      const kStart = e + u32(buf, e + 4);
-      const kLen = u32(buf, e + 8);
-      if ((u32(buf, e) & BUCKET_LEAF_FLAG) === 0 || kLen !== n.length || compareAt(buf, kStart, kLen, n) !== 0) return undefined;
-      const child = this.openBucketAt(buf, kStart + kLen, u32(buf, e + 12));
+      const kLen = seekKLen;
+      if ((seekFlags & BUCKET_LEAF_FLAG) === 0 || kLen !== n.length || compareAt(seekBuf, seekKStart, kLen, n) !== 0) return undefined;
+      const child = this.openBucketAt(seekBuf, seekKStart + kLen, seekVLen);
       if (this.tx.writable) this.buckets.set(byteKey(n), child);
       return child;
     }
@@ -257,6 +284,15 @@ export class Bucket {
     return child;
   }
 
+  /** @internal Cursor.next() stepped onto nested bucket `key` (see cursorKey); read transactions only. */
+  noteCursorBucket(key: Uint8Array, buf: Uint8Array, valueStart: number, valueLen: number): void {
+    if (this.tx.writable) return;
+    this.cursorKey = key;
+    this.cursorBuf = buf;
+    this.cursorVal = valueStart;
+    this.cursorValLen = valueLen;
+  }
+
   /** Decodes a bucket header value into a Bucket. */
   openBucket(value: Uint8Array): Bucket {
     return this.openBucketAt(value, 0, value.length);
@@ -266,14 +302,16 @@ export class Bucket {
   private openBucketAt(buf: Uint8Array, start: number, len: number): Bucket {
     if (len < BUCKET_HEADER_SIZE) throw new CorruptionError(`bucket value of ${len} bytes is shorter than a bucket header`);
     if (this.depth + 1 > MAX_DEPTH) throw new CorruptionError(`buckets nested deeper than ${MAX_DEPTH} levels`);
-    const root = u64n(buf, start, 'bucket root');
-    const child = new Bucket(this.tx, root, 0n, this.depth + 1);
-    child.seqLo = u32(buf, start + 8);
-    child.seqHi = u32(buf, start + 12);
+    const lo = (buf[start]! | (buf[start + 1]! << 8) | (buf[start + 2]! << 16) | (buf[start + 3]! << 24)) >>> 0;
+    const hi = (buf[start + 4]! | (buf[start + 5]! << 8) | (buf[start + 6]! << 16) | (buf[start + 7]! << 24)) >>> 0;
+    if (hi >= 0x200000) u64n(buf, start, 'bucket root'); // throws: past 2^53
+    const root = hi * 0x100000000 + lo;
+    const child = new Bucket(this.tx, root, this.depth + 1);
+    child.seqLo = (buf[start + 8]! | (buf[start + 9]! << 8) | (buf[start + 10]! << 16) | (buf[start + 11]! << 24)) >>> 0;
+    child.seqHi = (buf[start + 12]! | (buf[start + 13]! << 8) | (buf[start + 14]! << 16) | (buf[start + 15]! << 24)) >>> 0;
     if (root === 0) {
       if (len < BUCKET_HEADER_SIZE + PAGE_HEADER_SIZE) throw new CorruptionError(`inline bucket value of ${len} bytes is too short`);
-      const value = start === 0 && len === buf.length ? buf : buf.subarray(start, start + len);
-      child.page = new Page(value, BUCKET_HEADER_SIZE);
+      child.page = new Page(start === 0 && len === buf.length ? buf : seekView(buf, start, len), BUCKET_HEADER_SIZE);
     }
     return child;
   }
@@ -364,12 +402,17 @@ export class Bucket {
       }
       if (leaf) {
         if (lo >= count) return NOT_FOUND;
-        const e = elems + lo * LEAF_PAGE_ELEMENT_SIZE;
-        if (e + LEAF_PAGE_ELEMENT_SIZE > end) return SLOW;
-        const kStart = e + u32(buf, e + 4);
-        const vEnd = kStart + u32(buf, e + 8) + u32(buf, e + 12);
-        if (kStart < off || vEnd > end) return SLOW;
+        const e = elems + lo * 16;
+        if (e + 16 > end) return SLOW;
+        const kStart = e + ((buf[e + 4]! | (buf[e + 5]! << 8) | (buf[e + 6]! << 16) | (buf[e + 7]! << 24)) >>> 0);
+        const kLen = (buf[e + 8]! | (buf[e + 9]! << 8) | (buf[e + 10]! << 16) | (buf[e + 11]! << 24)) >>> 0;
+        const vLen = (buf[e + 12]! | (buf[e + 13]! << 8) | (buf[e + 14]! << 16) | (buf[e + 15]! << 24)) >>> 0;
+        if (kStart < off || kStart + kLen + vLen > end) return SLOW;
         seekBuf = buf;
+        seekFlags = buf[e]!;
+        seekKStart = kStart;
+        seekKLen = kLen;
+        seekVLen = vLen;
         return e;
       }
       // The last child whose key is <= key (or the first); it covers [key[lo-1], key[lo])
@@ -399,7 +442,7 @@ export class Bucket {
       throw new ErrIncompatibleValue();
     }
     // A new bucket is an empty inline bucket.
-    const bucket = new Bucket(this.tx, 0, 0n, this.depth + 1);
+    const bucket = new Bucket(this.tx, 0, this.depth + 1);
     const root = new Node(bucket);
     root.isLeaf = true;
     bucket.rootNode = root;
@@ -443,15 +486,13 @@ export class Bucket {
   /** The value of `key`, or undefined when missing or a nested bucket. Valid for the transaction. */
   get(key: Bytes): Uint8Array | undefined {
     this.checkOpen();
-    const k = toBytes(key);
+    const k = lookupBytes(key);
     const e = this.seekElem(k);
     if (e !== SLOW) {
       if (e === NOT_FOUND) return undefined;
-      const buf = seekBuf;
-      const kStart = e + u32(buf, e + 4);
-      const kLen = u32(buf, e + 8);
-      if ((u32(buf, e) & BUCKET_LEAF_FLAG) !== 0 || kLen !== k.length || compareAt(buf, kStart, kLen, k) !== 0) return undefined;
-      return seekView(buf, kStart + kLen, u32(buf, e + 12));
+      const kLen = seekKLen;
+      if ((seekFlags & BUCKET_LEAF_FLAG) !== 0 || kLen !== k.length || compareAt(seekBuf, seekKStart, kLen, k) !== 0) return undefined;
+      return seekView(seekBuf, seekKStart + kLen, seekVLen);
     }
     const kv = new Cursor(this).seekKV(k);
     if (kv.flags & BUCKET_LEAF_FLAG) return undefined;

@@ -131,7 +131,11 @@ export class Cursor {
       const ab = this.viewAb!;
       const base = this.viewBase;
       const key = new Uint8Array(ab, base + kStart, kEnd - kStart);
-      return [key, (buf[e]! & 1) !== 0 ? undefined : new Uint8Array(ab, base + kEnd, vEnd - kEnd)];
+      if ((buf[e]! & 1) === 0) return [key, new Uint8Array(ab, base + kEnd, vEnd - kEnd)];
+      // A nested bucket: remember where its header is, so that bucket.bucket(key) with this
+      // very key (forEach, then open each child: containerd's listing pattern) skips the search.
+      this.bucket.noteCursorBucket(key, buf, kEnd, vEnd - kEnd);
+      return [key, undefined];
     }
   }
 

@@ -93,7 +93,8 @@ export class Tx {
     this.writable = writable;
     this.meta = copyMeta(db.meta());
     this.data = db.dataSource();
-    this.root = new Bucket(this, this.meta.root, this.meta.sequence);
+    this.root = new Bucket(this, this.meta.root);
+    this.root.sequenceValue = this.meta.sequence;
     if (writable) {
       this.pages = new Map();
       this.meta.txid += 1;

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { open } from '../../src/bolt/index.js';
+import { open, type Bucket } from '../../src/bolt/index.js';
 import { tmpdir } from '../helpers/bolt.js';
 
 const key = (n: number): Uint8Array => {
@@ -61,4 +61,80 @@ test('Bucket_put_interleavedKeysAcrossLeavesInOneTransaction', () => {
     assert.deepEqual(got, want);
   });
   again.close();
+});
+
+// Bucket.bucket(k) with the very key view a cursor of that bucket just returned opens the child
+// from where the cursor stands, without a search (read transactions). The children must be the
+// same as a search would find: inline and page-rooted ones, with their sequences, across leaf
+// pages, with plain values between them; older views, copies and other buckets' views take the
+// search path.
+test('Bucket_bucket_keyFromCursorOpensTheSameChildAsASearch', () => {
+  const file = path.join(tmpdir(), 'db');
+  const db = open(file);
+  const name = (i: number) => `child-${String(i).padStart(5, '0')}`;
+  db.update((tx) => {
+    const p = tx.createBucket('parent');
+    const other = tx.createBucket('other');
+    for (let i = 0; i < 3000; i++) {
+      if (i % 7 === 3) {
+        p.put(name(i), `plain ${i}`);
+        continue;
+      }
+      const c = p.createBucket(name(i));
+      c.put('id', String(i));
+      c.setSequence(1000 + i);
+      // Every fifth child holds a nested bucket, so it cannot be inline.
+      if (i % 5 === 0) c.createBucket('nested').put('deep', `deep ${i}`);
+      other.createBucket(name(i)).put('id', `other ${i}`);
+    }
+  });
+  const check = (b: Bucket | undefined, i: number) => {
+    assert.ok(b, `child ${i} opens`);
+    assert.equal(Buffer.from(b.get('id')!).toString(), String(i));
+    assert.equal(b.sequence(), BigInt(1000 + i));
+    assert.equal(b.root === 0, i % 5 !== 0, `child ${i} inline`);
+    if (i % 5 === 0) assert.equal(Buffer.from(b.bucket('nested')!.get('deep')!).toString(), `deep ${i}`);
+  };
+  db.view((tx) => {
+    const p = tx.bucket('parent')!;
+    const other = tx.bucket('other')!;
+    const seen: [Uint8Array, number][] = [];
+    let n = 0;
+    p.forEach((k, v) => {
+      const i = Number(Buffer.from(k).toString().slice(6));
+      if (v !== undefined) {
+        assert.equal(p.bucket(k), undefined, 'a plain value is not a bucket');
+        return;
+      }
+      check(p.bucket(k), i);
+      check(p.bucket(k.slice()), i);
+      // The same bytes in another bucket name another child.
+      assert.equal(Buffer.from(other.bucket(k)!.get('id')!).toString(), `other ${i}`);
+      seen.push([k, i]);
+      n++;
+    });
+    assert.equal(n, 3000 - Math.ceil((3000 - 3) / 7));
+    // Views from earlier steps take the search path and still find their child.
+    for (const [k, i] of seen.filter((_, j) => j % 97 === 0)) check(p.bucket(k), i);
+    // A cursor of another bucket stepping onto the same name leaves this bucket's lookups alone.
+    const oc = other.cursor();
+    oc.first();
+    const [ok] = oc.next()!;
+    assert.equal(Buffer.from(p.bucket(ok)!.get('id')!).toString(), Buffer.from(ok).toString().slice(6).replace(/^0+/, ''));
+    const pc = p.cursor();
+    pc.first();
+    const [pk] = pc.next()!;
+    assert.equal(Buffer.from(other.bucket(pk)!.get('id')!).toString(), `other ${Number(Buffer.from(pk).toString().slice(6))}`);
+  });
+  // In a write transaction the cursor path is not used: a child changed in the transaction reads back changed.
+  db.update((tx) => {
+    const p = tx.bucket('parent')!;
+    p.bucket(name(1))!.put('id', 'changed');
+    const c = p.cursor();
+    c.first();
+    const [k] = c.next()!;
+    assert.equal(Buffer.from(k).toString(), name(1));
+    assert.equal(Buffer.from(p.bucket(k)!.get('id')!).toString(), 'changed');
+  });
+  db.close();
 });
