@@ -5,7 +5,7 @@
 import type { Bucket } from './bucket.js';
 import { CorruptionError, ErrIncompatibleValue, ErrTxClosed, ErrTxNotWritable } from './errors.js';
 import type { Node } from './node.js';
-import { BRANCH_PAGE_FLAG, BUCKET_LEAF_FLAG, LEAF_PAGE_FLAG, Page, compareKeys } from './page.js';
+import { BRANCH_PAGE_FLAG, BUCKET_LEAF_FLAG, LEAF_PAGE_FLAG, Page, compareKeys, wordsOf } from './page.js';
 
 /** Deeper than any real tree (a 64-level tree of 2-key pages holds 2^64 keys): a cycle. */
 export const MAX_DEPTH = 64;
@@ -47,6 +47,8 @@ export class Cursor {
   private viewBuf: Uint8Array | undefined = undefined;
   private viewAb: ArrayBufferLike | undefined = undefined;
   private viewBase = 0;
+  /** viewBuf as u32 words when its element headers are aligned (see wordsOf), else undefined. */
+  private viewWords: Uint32Array | undefined = undefined;
 
   constructor(readonly bucket: Bucket) {}
 
@@ -112,6 +114,7 @@ export class Cursor {
         this.viewBuf = buf;
         this.viewAb = buf.buffer;
         this.viewBase = buf.byteOffset;
+        this.viewWords = wordsOf(buf);
       }
       const i = top.index;
       // Leaf element i (see page.ts): u32 flags, pos, ksize, vsize; key at elem + pos. The sizes
@@ -119,19 +122,31 @@ export class Cursor {
       // BUCKET_LEAF_FLAG): optimized code loads an imported constant from its module cell with a
       // hole check and, not knowing it is a small integer, does this arithmetic in doubles.
       const e = p.off + 16 + i * 16;
-      const kStart = e + ((buf[e + 4]! | (buf[e + 5]! << 8) | (buf[e + 6]! << 16) | (buf[e + 7]! << 24)) >>> 0);
-      const kEnd = kStart + ((buf[e + 8]! | (buf[e + 9]! << 8) | (buf[e + 10]! << 16) | (buf[e + 11]! << 24)) >>> 0);
-      const vEnd = kEnd + ((buf[e + 12]! | (buf[e + 13]! << 8) | (buf[e + 14]! << 16) | (buf[e + 15]! << 24)) >>> 0);
-      if (vEnd > buf.length || e + 16 > buf.length) {
-        throw new CorruptionError(`page ${p.safeId()}: element ${i} lies outside the page`, p.safeId());
+      if (e + 16 > buf.length) throw new CorruptionError(`page ${p.safeId()}: element ${i} lies outside the page`, p.safeId());
+      // A page of the mapped file starts at a multiple of the page size, so its element headers
+      // are whole little-endian u32 words: one load each instead of four bytes and six shifts/ors.
+      const w = this.viewWords;
+      let kStart: number, kEnd: number, vEnd: number, flags: number;
+      if (w !== undefined) {
+        const q = e >>> 2;
+        flags = w[q]!;
+        kStart = e + w[q + 1]!;
+        kEnd = kStart + w[q + 2]!;
+        vEnd = kEnd + w[q + 3]!;
+      } else {
+        flags = buf[e]!;
+        kStart = e + ((buf[e + 4]! | (buf[e + 5]! << 8) | (buf[e + 6]! << 16) | (buf[e + 7]! << 24)) >>> 0);
+        kEnd = kStart + ((buf[e + 8]! | (buf[e + 9]! << 8) | (buf[e + 10]! << 16) | (buf[e + 11]! << 24)) >>> 0);
+        vEnd = kEnd + ((buf[e + 12]! | (buf[e + 13]! << 8) | (buf[e + 14]! << 16) | (buf[e + 15]! << 24)) >>> 0);
       }
+      if (vEnd > buf.length) throw new CorruptionError(`page ${p.safeId()}: element ${i} lies outside the page`, p.safeId());
       // new Uint8Array(buffer, ...) makes the same view as subarray at half the cost (no species
       // lookup); the ArrayBuffer is kept above because .buffer is a call into C++ (~8 ns) that
       // optimized code does not inline.
       const ab = this.viewAb!;
       const base = this.viewBase;
       const key = new Uint8Array(ab, base + kStart, kEnd - kStart);
-      if ((buf[e]! & 1) === 0) return [key, new Uint8Array(ab, base + kEnd, vEnd - kEnd)];
+      if ((flags & 1) === 0) return [key, new Uint8Array(ab, base + kEnd, vEnd - kEnd)];
       // A nested bucket: remember where its header is, so that bucket.bucket(key) with this
       // very key (forEach, then open each child: containerd's listing pattern) skips the search.
       this.bucket.noteCursorBucket(key, buf, kEnd, vEnd - kEnd);

@@ -42,6 +42,22 @@ export function u16(b: Uint8Array, o: number): number {
 export function u32(b: Uint8Array, o: number): number {
   return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
 }
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** The last buffer wordsOf made words of (a mapped chunk, shared by every cursor and lookup). */
+let wordsBuf: Uint8Array | undefined;
+let wordsView: Uint32Array | undefined;
+/**
+ * `buf` as a Uint32Array over the same memory, when element headers at 4-aligned offsets of buf
+ * are aligned words of a little-endian host (a mapped chunk; not an inline bucket's value).
+ */
+export function wordsOf(buf: Uint8Array): Uint32Array | undefined {
+  if (buf === wordsBuf) return wordsView;
+  const base = buf.byteOffset;
+  if (!LITTLE_ENDIAN || (base & 3) !== 0) return undefined;
+  wordsBuf = buf;
+  wordsView = new Uint32Array(buf.buffer, base, buf.length >>> 2);
+  return wordsView;
+}
 /** Reads a u64 as a number; throws CorruptionError when it does not fit in 2^53. */
 export function u64n(b: Uint8Array, o: number, what = 'u64', pgid?: number): number {
   const lo = u32(b, o);
