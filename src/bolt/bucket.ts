@@ -32,7 +32,6 @@ import {
   LEAF_PAGE_FLAG,
   PAGE_HEADER_SIZE,
   Page,
-  compareAt,
   compareKeys,
   equalKeys,
   put32,
@@ -159,19 +158,177 @@ let seekFlags = 0;
 let seekKStart = 0;
 let seekKLen = 0;
 let seekVLen = 0;
-/** The last buffer seekView made a view into, with its .buffer and .byteOffset (.buffer is a call into C++, ~8 ns). */
+/** The last buffer get/openBucketAt made a view into, with its .buffer and .byteOffset (.buffer is a call into C++, ~8 ns). */
 let viewSrc: Uint8Array | undefined;
 let viewAb: ArrayBufferLike = seekBuf.buffer;
 let viewBase = 0;
-/** new Uint8Array over buf[start, start+len). */
-function seekView(buf: Uint8Array, start: number, len: number): Uint8Array {
-  if (buf !== viewSrc) {
-    viewSrc = buf;
-    viewAb = buf.buffer;
-    viewBase = buf.byteOffset;
+/**
+ * seekElem over an inline bucket: one leaf page image at buf[off...] (inside the bucket's value,
+ * at any alignment, so read byte by byte). Written out, without calls: it runs cold in
+ * short-lived processes, where every call costs.
+ */
+function seekInline(buf: Uint8Array, off: number, key: Uint8Array): number {
+  const end = buf.length;
+  if (off + 16 > end) return SLOW;
+  if ((buf[off + 8]! & LEAF_PAGE_FLAG) === 0) return SLOW;
+  const count = buf[off + 10]! | (buf[off + 11]! << 8);
+  const keyLen = key.length;
+  const elems = off + 16;
+  let lo = 0,
+    hi = count,
+    loLcp = 0,
+    hiLcp = 0;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const e = elems + mid * 16;
+    if (e + 16 > end) return SLOW;
+    const kStart = e + ((buf[e + 4]! | (buf[e + 5]! << 8) | (buf[e + 6]! << 16) | (buf[e + 7]! << 24)) >>> 0);
+    const kLen = (buf[e + 8]! | (buf[e + 9]! << 8) | (buf[e + 10]! << 16) | (buf[e + 11]! << 24)) >>> 0;
+    if (kStart + kLen > end) return SLOW;
+    const n = kLen < keyLen ? kLen : keyLen;
+    let i = loLcp < hiLcp ? loLcp : hiLcp;
+    let c = 0;
+    for (; i < n; i++) {
+      c = buf[kStart + i]! - key[i]!;
+      if (c !== 0) break;
+    }
+    if (c === 0) {
+      c = kLen - keyLen;
+      i = n;
+    }
+    if (c < 0) {
+      lo = mid + 1;
+      loLcp = i;
+    } else {
+      hi = mid;
+      hiLcp = i;
+    }
   }
-  return new Uint8Array(viewAb, viewBase + start, len);
+  if (lo >= count) return NOT_FOUND;
+  const e = elems + lo * 16;
+  if (e + 16 > end) return SLOW;
+  const kStart = e + ((buf[e + 4]! | (buf[e + 5]! << 8) | (buf[e + 6]! << 16) | (buf[e + 7]! << 24)) >>> 0);
+  const kLen = (buf[e + 8]! | (buf[e + 9]! << 8) | (buf[e + 10]! << 16) | (buf[e + 11]! << 24)) >>> 0;
+  const vLen = (buf[e + 12]! | (buf[e + 13]! << 8) | (buf[e + 14]! << 16) | (buf[e + 15]! << 24)) >>> 0;
+  if (kStart < off || kStart + kLen + vLen > end) return SLOW;
+  // The whole key, from byte 0 (the search skipped prefixes it inferred from sorted order).
+  if (kLen !== keyLen) return NOT_FOUND;
+  for (let i = 0; i < kLen; i++) if (buf[kStart + i] !== key[i]) return NOT_FOUND;
+  seekBuf = buf;
+  seekFlags = buf[e]!;
+  seekKStart = kStart;
+  seekKLen = kLen;
+  seekVLen = vLen;
+  return e;
 }
+
+/**
+ * seekElem over the mapped file from page `root` down: page headers and element headers are
+ * read as u32 words of the chunk (pages start at multiples of the page size); a chunk that
+ * cannot be read as words (a big-endian host, an unaligned in-memory image), a page outside
+ * one chunk, or anything that fails a check returns SLOW.
+ */
+function seekPages(data: DataMap, ps: number, root: number, key: Uint8Array): number {
+  const chunkSize = data.chunkSize;
+  const keyLen = key.length;
+  let pgid = root;
+  // Common prefix of `key` with both ends of the key range the current page covers (in a
+  // sound tree a child's keys lie between its branch key and the next one).
+  let rangeLcp = 0;
+  for (let depth = 0; depth < MAX_DEPTH; depth++) {
+    const pos = pgid * ps;
+    if (pos + ps > data.length) return SLOW;
+    const ci = Math.floor(pos / chunkSize);
+    const buf = data.chunks[ci];
+    const off = pos - ci * chunkSize;
+    if (buf === undefined || off + ps > buf.length) return SLOW;
+    const w = wordsOf(buf);
+    if (w === undefined) return SLOW;
+    const h = off >>> 2;
+    const overflow = w[h + 3]!;
+    if (overflow !== 0) {
+      const len = (overflow + 1) * ps;
+      if (pos + len > data.length || off + len > buf.length) return SLOW;
+    }
+    const fc = w[h + 2]!; // u16 flags, u16 count
+    const flags = fc & 0xffff;
+    const count = fc >>> 16;
+    const end = buf.length;
+    const elems = off + 16;
+    const leaf = (flags & LEAF_PAGE_FLAG) !== 0;
+    if (!leaf && ((flags & BRANCH_PAGE_FLAG) === 0 || count === 0)) return SLOW;
+    // One binary search for both page types: a leaf element's pos/ksize are words 1/2, a
+    // branch element's words 0/1.
+    const ko = leaf ? 1 : 0;
+    let lo = 0,
+      hi = count,
+      loLcp = rangeLcp,
+      hiLcp = rangeLcp,
+      exact = false;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const e = elems + mid * 16;
+      if (e + 16 > end) return SLOW;
+      const q = (e >>> 2) + ko;
+      const kStart = e + w[q]!;
+      const kLen = w[q + 1]!;
+      if (kStart + kLen > end) return SLOW;
+      // Compare from the known common prefix; i ends as the new common prefix.
+      const n = kLen < keyLen ? kLen : keyLen;
+      let i = loLcp < hiLcp ? loLcp : hiLcp;
+      let c = 0;
+      for (; i < n; i++) {
+        c = buf[kStart + i]! - key[i]!;
+        if (c !== 0) break;
+      }
+      if (c === 0) {
+        c = kLen - keyLen;
+        i = n;
+      }
+      if (c === 0) exact = true;
+      if (c < 0) {
+        lo = mid + 1;
+        loLcp = i;
+      } else {
+        hi = mid;
+        hiLcp = i;
+      }
+    }
+    if (leaf) {
+      if (lo >= count) return NOT_FOUND;
+      const e = elems + lo * 16;
+      if (e + 16 > end) return SLOW;
+      const q = e >>> 2;
+      const kStart = e + w[q + 1]!;
+      const kLen = w[q + 2]!;
+      const vLen = w[q + 3]!;
+      if (kStart + kLen + vLen > end) return SLOW;
+      // The whole key, from byte 0 (the search skipped prefixes it inferred from sorted order).
+      if (kLen !== keyLen) return NOT_FOUND;
+      for (let i = 0; i < kLen; i++) if (buf[kStart + i] !== key[i]) return NOT_FOUND;
+      seekBuf = buf;
+      seekFlags = w[q]!;
+      seekKStart = kStart;
+      seekKLen = kLen;
+      seekVLen = vLen;
+      return e;
+    }
+    // The last child whose key is <= key (or the first); it covers [key[lo-1], key[lo])
+    // when the key fell between two branch keys.
+    if (!exact && lo > 0) {
+      lo--;
+      rangeLcp = loLcp < hiLcp ? loLcp : hiLcp;
+    } else rangeLcp = 0;
+    const e = elems + lo * 16;
+    if (e + 16 > end) return SLOW;
+    const q = e >>> 2;
+    const hi32 = w[q + 3]!;
+    if (hi32 >= 0x200000) return SLOW;
+    pgid = hi32 * 0x100000000 + w[q + 2]!;
+  }
+  return SLOW;
+}
+
 // Key comparisons in seekElem start at min(common prefix with the search's lower bound, with
 // its upper bound): every key sorted between two keys that share a prefix with `key` shares it
 // too, so container names with a long common prefix ('registry.example.com/team/app-') are
@@ -203,10 +360,10 @@ export class Bucket {
    * bucket(name) with that same view object opens it without searching: in a read transaction
    * the pages do not change, and the view is unique to that element.
    */
-  private cursorKey: Uint8Array | undefined = undefined;
-  private cursorBuf: Uint8Array | undefined = undefined;
-  private cursorVal = 0;
-  private cursorValLen = 0;
+  /** @internal */ cursorKey: Uint8Array | undefined = undefined;
+  /** @internal */ cursorBuf: Uint8Array | undefined = undefined;
+  /** @internal */ cursorVal = 0;
+  /** @internal */ cursorValLen = 0;
   /** Inline page (value bytes after the header), when the bucket is inline. */
   page: Page | undefined;
   /** Child buckets opened in a write transaction, by name (latin1). */
@@ -259,39 +416,56 @@ export class Bucket {
 
   /** The nested bucket `name`, or undefined when missing or not a bucket. */
   bucket(name: Bytes): Bucket | undefined {
-    this.checkOpen();
+    // The read path (here and in get) is written out, with few calls of small helpers: it runs
+    // cold in short-lived processes, where each call costs and each small function that gets
+    // hot is one more job queued for the optimizing compiler before the ones that matter.
+    const tx = this.tx;
+    if (tx.closed) throw new ErrTxClosed();
     if (name === this.cursorKey) return this.openBucketAt(this.cursorBuf!, this.cursorVal, this.cursorValLen);
-    const n = lookupBytes(name);
+    const n = typeof name === 'string' ? (lookupCache.get(name) ?? lookupBytes(name)) : name;
     // Only write transactions cache child buckets (as bbolt), so a read transaction skips the
     // map and the key-to-string conversion its lookup needs.
-    if (this.tx.writable) {
-      const cached = this.buckets.get(byteKey(n));
-      if (cached) return cached;
-    }
-    const e = this.seekElem(n);
-    if (e !== SLOW) {
+    if (tx.writable) return this.bucketWritable(n);
+    if (this.rootNode === undefined) {
+      const inline = this.page;
+      const data = tx.data;
+      const e =
+        this.root === 0
+          ? inline === undefined
+            ? SLOW
+            : seekInline(inline.buf, inline.off, n)
+          : data instanceof DataMap
+            ? seekPages(data, tx.db.pageSize, this.root, n)
+            : SLOW;
       if (e === NOT_FOUND) return undefined;
-      const kLen = seekKLen;
-      if ((seekFlags & BUCKET_LEAF_FLAG) === 0 || kLen !== n.length || compareAt(seekBuf, seekKStart, kLen, n) !== 0) return undefined;
-      const child = this.openBucketAt(seekBuf, seekKStart + kLen, seekVLen);
-      if (this.tx.writable) this.buckets.set(byteKey(n), child);
+      if (e !== SLOW) return (seekFlags & BUCKET_LEAF_FLAG) === 0 ? undefined : this.openBucketAt(seekBuf, seekKStart + seekKLen, seekVLen);
+    }
+    return this.bucketSlow(n);
+  }
+
+  /** bucket() in a write transaction: children are cached by name. */
+  private bucketWritable(n: Uint8Array): Bucket | undefined {
+    const cached = this.buckets.get(byteKey(n));
+    if (cached) return cached;
+    const e = this.seekElem(n);
+    if (e === NOT_FOUND) return undefined;
+    if (e !== SLOW) {
+      if ((seekFlags & BUCKET_LEAF_FLAG) === 0) return undefined;
+      const child = this.openBucketAt(seekBuf, seekKStart + seekKLen, seekVLen);
+      this.buckets.set(byteKey(n), child);
       return child;
     }
+    return this.bucketSlow(n);
+  }
+
+  /** bucket() through a Cursor, which raises the errors for hostile files. */
+  private bucketSlow(n: Uint8Array): Bucket | undefined {
     const c = new Cursor(this);
     const kv = c.seekKV(n);
     if (kv.key === undefined || !equalKeys(n, kv.key) || (kv.flags & BUCKET_LEAF_FLAG) === 0) return undefined;
     const child = this.openBucket(kv.value!);
     if (this.tx.writable) this.buckets.set(byteKey(n), child);
     return child;
-  }
-
-  /** @internal Cursor.next() stepped onto nested bucket `key` (see cursorKey); read transactions only. */
-  noteCursorBucket(key: Uint8Array, buf: Uint8Array, valueStart: number, valueLen: number): void {
-    if (this.tx.writable) return;
-    this.cursorKey = key;
-    this.cursorBuf = buf;
-    this.cursorVal = valueStart;
-    this.cursorValLen = valueLen;
   }
 
   /** Decodes a bucket header value into a Bucket. */
@@ -312,142 +486,35 @@ export class Bucket {
     child.seqHi = (buf[start + 12]! | (buf[start + 13]! << 8) | (buf[start + 14]! << 16) | (buf[start + 15]! << 24)) >>> 0;
     if (root === 0) {
       if (len < BUCKET_HEADER_SIZE + PAGE_HEADER_SIZE) throw new CorruptionError(`inline bucket value of ${len} bytes is too short`);
-      child.page = new Page(start === 0 && len === buf.length ? buf : seekView(buf, start, len), BUCKET_HEADER_SIZE);
+      if (start === 0 && len === buf.length) child.page = new Page(buf, BUCKET_HEADER_SIZE);
+      else {
+        if (buf !== viewSrc) {
+          viewSrc = buf;
+          viewAb = buf.buffer;
+          viewBase = buf.byteOffset;
+        }
+        child.page = new Page(new Uint8Array(viewAb, viewBase + start, len), BUCKET_HEADER_SIZE);
+      }
     }
     return child;
   }
 
   /**
    * Finds the leaf element for `key` as Cursor.seekKV does, over pages only and without
-   * allocating: returns its offset in `seekBuf`, NOT_FOUND, or SLOW when the bucket has
-   * materialized nodes or dirty pages, or anything is unusual (the caller then takes the
-   * Cursor path, which raises the errors for hostile files).
+   * allocating: returns its offset in `seekBuf` (and sets seekFlags/seekKStart/...), NOT_FOUND,
+   * or SLOW when the bucket has materialized nodes or dirty pages, or anything is unusual (the
+   * caller then takes the Cursor path, which raises the errors for hostile files).
    */
   private seekElem(key: Uint8Array): number {
     if (this.rootNode !== undefined) return SLOW;
     const tx = this.tx;
     if (tx.pages !== undefined && tx.pages.size > 0) return SLOW;
-    const data = tx.data;
-    if (!(data instanceof DataMap)) return SLOW;
-    const ps = tx.db.pageSize;
-    const chunkSize = data.chunkSize;
-    const inline = this.page;
-    const keyLen = key.length;
-    let pgid = this.root;
-    // Common prefix of `key` with both ends of the key range the current page covers (in a
-    // sound tree a child's keys lie between its branch key and the next one).
-    let rangeLcp = 0;
-    for (let depth = 0; depth < MAX_DEPTH; depth++) {
-      let buf: Uint8Array;
-      let off: number;
-      // The page's buffer as u32 words when its headers are aligned (a page of the mapped file,
-      // not an inline bucket's value): one load per field instead of four.
-      let w: Uint32Array | undefined;
-      if (this.root === 0) {
-        if (pgid !== 0 || inline === undefined) return SLOW;
-        buf = inline.buf;
-        off = inline.off;
-        w = undefined;
-      } else {
-        const pos = pgid * ps;
-        if (pos + ps > data.length) return SLOW;
-        const ci = Math.floor(pos / chunkSize);
-        const chunk = data.chunks[ci];
-        off = pos - ci * chunkSize;
-        if (chunk === undefined || off + ps > chunk.length) return SLOW;
-        w = wordsOf(chunk);
-        const overflow = w !== undefined ? w[(off + 12) >>> 2]! : u32(chunk, off + 12);
-        if (overflow !== 0) {
-          const len = (overflow + 1) * ps;
-          if (pos + len > data.length || off + len > chunk.length) return SLOW;
-        }
-        buf = chunk;
-      }
-      const flags = buf[off + 8]! | (buf[off + 9]! << 8);
-      const count = buf[off + 10]! | (buf[off + 11]! << 8);
-      const end = buf.length;
-      const elems = off + PAGE_HEADER_SIZE;
-      const leaf = (flags & LEAF_PAGE_FLAG) !== 0;
-      if (!leaf && ((flags & BRANCH_PAGE_FLAG) === 0 || count === 0)) return SLOW;
-      // One binary search for both page types (a leaf element's pos/ksize are at +4/+8, a
-      // branch element's at +0/+4), with the u32 reads and the key comparison written out:
-      // this loop runs cold in short-lived processes, where every call costs.
-      const ko = leaf ? 4 : 0;
-      let lo = 0,
-        hi = count,
-        loLcp = rangeLcp,
-        hiLcp = rangeLcp,
-        exact = false;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        const e = elems + mid * 16 + ko;
-        if (e + 16 - ko > end) return SLOW;
-        let kStart: number, kLen: number;
-        if (w !== undefined) {
-          kStart = e - ko + w[e >>> 2]!;
-          kLen = w[(e >>> 2) + 1]!;
-        } else {
-          kStart = e - ko + ((buf[e]! | (buf[e + 1]! << 8) | (buf[e + 2]! << 16) | (buf[e + 3]! << 24)) >>> 0);
-          kLen = (buf[e + 4]! | (buf[e + 5]! << 8) | (buf[e + 6]! << 16) | (buf[e + 7]! << 24)) >>> 0;
-        }
-        if (kStart + kLen > end) return SLOW;
-        // Compare from the known common prefix; i ends as the new common prefix.
-        const n = kLen < keyLen ? kLen : keyLen;
-        let i = loLcp < hiLcp ? loLcp : hiLcp;
-        let c = 0;
-        for (; i < n; i++) {
-          c = buf[kStart + i]! - key[i]!;
-          if (c !== 0) break;
-        }
-        if (c === 0) {
-          c = kLen - keyLen;
-          i = n;
-        }
-        if (c === 0) exact = true;
-        if (c < 0) {
-          lo = mid + 1;
-          loLcp = i;
-        } else {
-          hi = mid;
-          hiLcp = i;
-        }
-      }
-      if (leaf) {
-        if (lo >= count) return NOT_FOUND;
-        const e = elems + lo * 16;
-        if (e + 16 > end) return SLOW;
-        let kStart: number, kLen: number, vLen: number;
-        if (w !== undefined) {
-          const q = e >>> 2;
-          kStart = e + w[q + 1]!;
-          kLen = w[q + 2]!;
-          vLen = w[q + 3]!;
-        } else {
-          kStart = e + ((buf[e + 4]! | (buf[e + 5]! << 8) | (buf[e + 6]! << 16) | (buf[e + 7]! << 24)) >>> 0);
-          kLen = (buf[e + 8]! | (buf[e + 9]! << 8) | (buf[e + 10]! << 16) | (buf[e + 11]! << 24)) >>> 0;
-          vLen = (buf[e + 12]! | (buf[e + 13]! << 8) | (buf[e + 14]! << 16) | (buf[e + 15]! << 24)) >>> 0;
-        }
-        if (kStart < off || kStart + kLen + vLen > end) return SLOW;
-        seekBuf = buf;
-        seekFlags = buf[e]!;
-        seekKStart = kStart;
-        seekKLen = kLen;
-        seekVLen = vLen;
-        return e;
-      }
-      // The last child whose key is <= key (or the first); it covers [key[lo-1], key[lo])
-      // when the key fell between two branch keys.
-      if (!exact && lo > 0) {
-        lo--;
-        rangeLcp = loLcp < hiLcp ? loLcp : hiLcp;
-      } else rangeLcp = 0;
-      const e = elems + lo * BRANCH_PAGE_ELEMENT_SIZE;
-      if (e + BRANCH_PAGE_ELEMENT_SIZE > end) return SLOW;
-      const hi32 = w !== undefined ? w[(e >>> 2) + 3]! : u32(buf, e + 12);
-      if (hi32 >= 0x200000) return SLOW;
-      pgid = hi32 * 0x100000000 + (w !== undefined ? w[(e >>> 2) + 2]! : u32(buf, e + 8));
+    if (this.root === 0) {
+      const inline = this.page;
+      return inline === undefined ? SLOW : seekInline(inline.buf, inline.off, key);
     }
-    return SLOW;
+    const data = tx.data;
+    return data instanceof DataMap ? seekPages(data, tx.db.pageSize, this.root, key) : SLOW;
   }
 
   createBucket(name: Bytes): Bucket {
@@ -505,15 +572,37 @@ export class Bucket {
 
   /** The value of `key`, or undefined when missing or a nested bucket. Valid for the transaction. */
   get(key: Bytes): Uint8Array | undefined {
-    this.checkOpen();
-    const k = lookupBytes(key);
-    const e = this.seekElem(k);
-    if (e !== SLOW) {
+    const tx = this.tx;
+    if (tx.closed) throw new ErrTxClosed();
+    const k = typeof key === 'string' ? (lookupCache.get(key) ?? lookupBytes(key)) : key;
+    if (this.rootNode === undefined && (tx.pages === undefined || tx.pages.size === 0)) {
+      const inline = this.page;
+      const data = tx.data;
+      const e =
+        this.root === 0
+          ? inline === undefined
+            ? SLOW
+            : seekInline(inline.buf, inline.off, k)
+          : data instanceof DataMap
+            ? seekPages(data, tx.db.pageSize, this.root, k)
+            : SLOW;
       if (e === NOT_FOUND) return undefined;
-      const kLen = seekKLen;
-      if ((seekFlags & BUCKET_LEAF_FLAG) !== 0 || kLen !== k.length || compareAt(seekBuf, seekKStart, kLen, k) !== 0) return undefined;
-      return seekView(seekBuf, seekKStart + kLen, seekVLen);
+      if (e !== SLOW) {
+        if ((seekFlags & BUCKET_LEAF_FLAG) !== 0) return undefined;
+        const buf = seekBuf;
+        if (buf !== viewSrc) {
+          viewSrc = buf;
+          viewAb = buf.buffer;
+          viewBase = buf.byteOffset;
+        }
+        return new Uint8Array(viewAb, viewBase + seekKStart + seekKLen, seekVLen);
+      }
     }
+    return this.getSlow(k);
+  }
+
+  /** get() through a Cursor (materialized nodes, dirty pages, anything unusual). */
+  private getSlow(k: Uint8Array): Uint8Array | undefined {
     const kv = new Cursor(this).seekKV(k);
     if (kv.flags & BUCKET_LEAF_FLAG) return undefined;
     if (kv.key === undefined || !equalKeys(k, kv.key)) return undefined;

@@ -149,7 +149,14 @@ export class Cursor {
       if ((flags & 1) === 0) return [key, new Uint8Array(ab, base + kEnd, vEnd - kEnd)];
       // A nested bucket: remember where its header is, so that bucket.bucket(key) with this
       // very key (forEach, then open each child: containerd's listing pattern) skips the search.
-      this.bucket.noteCursorBucket(key, buf, kEnd, vEnd - kEnd);
+      // (Read transactions only: there the pages do not change under the view.)
+      const b = this.bucket;
+      if (!b.tx.writable) {
+        b.cursorKey = key;
+        b.cursorBuf = buf;
+        b.cursorVal = kEnd;
+        b.cursorValLen = vEnd - kEnd;
+      }
       return [key, undefined];
     }
   }
