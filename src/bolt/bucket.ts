@@ -162,6 +162,11 @@ let seekVLen = 0;
 let viewSrc: Uint8Array | undefined;
 let viewAb: ArrayBufferLike = seekBuf.buffer;
 let viewBase = 0;
+/** buf[start, start + key.length) equals key. */
+function sameBytes(buf: Uint8Array, start: number, key: Uint8Array): boolean {
+  for (let i = 0; i < key.length; i++) if (buf[start + i] !== key[i]) return false;
+  return true;
+}
 /**
  * seekElem over an inline bucket: one leaf page image at buf[off...] (inside the bucket's value,
  * at any alignment, so read byte by byte). Written out, without calls: it runs cold in
@@ -212,8 +217,7 @@ function seekInline(buf: Uint8Array, off: number, key: Uint8Array): number {
   const vLen = (buf[e + 12]! | (buf[e + 13]! << 8) | (buf[e + 14]! << 16) | (buf[e + 15]! << 24)) >>> 0;
   if (kStart < off || kStart + kLen + vLen > end) return SLOW;
   // The whole key, from byte 0 (the search skipped prefixes it inferred from sorted order).
-  if (kLen !== keyLen) return NOT_FOUND;
-  for (let i = 0; i < kLen; i++) if (buf[kStart + i] !== key[i]) return NOT_FOUND;
+  if (kLen !== keyLen || !sameBytes(buf, kStart, key)) return NOT_FOUND;
   seekBuf = buf;
   seekFlags = buf[e]!;
   seekKStart = kStart;
@@ -304,8 +308,7 @@ function seekPages(data: DataMap, ps: number, root: number, key: Uint8Array): nu
       const vLen = w[q + 3]!;
       if (kStart + kLen + vLen > end) return SLOW;
       // The whole key, from byte 0 (the search skipped prefixes it inferred from sorted order).
-      if (kLen !== keyLen) return NOT_FOUND;
-      for (let i = 0; i < kLen; i++) if (buf[kStart + i] !== key[i]) return NOT_FOUND;
+      if (kLen !== keyLen || !sameBytes(buf, kStart, key)) return NOT_FOUND;
       seekBuf = buf;
       seekFlags = w[q]!;
       seekKStart = kStart;
