@@ -746,8 +746,7 @@ export class Bucket {
   /** Calls fn for every item in key order; value is undefined for nested buckets. */
   forEach(fn: (key: Uint8Array, value: Uint8Array | undefined) => void): void {
     this.checkOpen();
-    const c = new Cursor(this);
-    for (let e = c.first(); e; e = c.next()) fn(e[0], e[1]);
+    new Cursor(this).each(fn);
   }
 
   /** Calls fn with the name of every nested bucket, in key order. */

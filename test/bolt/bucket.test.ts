@@ -4,8 +4,9 @@
 // their own leaf: the tree stays sorted, every key reads back, and the file checks clean.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
-import { open, type Bucket } from '../../src/bolt/index.js';
+import { ErrTxClosed, open, type Bucket } from '../../src/bolt/index.js';
 import { tmpdir } from '../helpers/bolt.js';
 
 const key = (n: number): Uint8Array => {
@@ -137,4 +138,77 @@ test('Bucket_bucket_keyFromCursorOpensTheSameChildAsASearch', () => {
     assert.equal(Buffer.from(p.bucket(k)!.get('id')!).toString(), 'changed');
   });
   db.close();
+});
+
+// Bucket.forEach walks the rest of each leaf page in its own loop in read transactions. It
+// must visit what a cursor visits, in order (values, nested buckets, across pages), stop with
+// ErrTxClosed when the callback ends the transaction, and raise CorruptionError for an element
+// that points outside the mapped file, wherever on the page it is.
+test('Bucket_forEach_matchesTheCursorAndChecksEveryElement', () => {
+  const file = path.join(tmpdir(), 'db');
+  const db = open(file);
+  db.update((tx) => {
+    const b = tx.createBucket('b');
+    for (let i = 0; i < 2000; i++) {
+      if (i % 9 === 4) b.createBucket(key(i)).put('x', 'y');
+      else b.put(key(i), val(i, 1));
+    }
+  });
+  const viaCursor: string[] = [];
+  const viaForEach: string[] = [];
+  const show = (k: Uint8Array, v: Uint8Array | undefined) => `${Buffer.from(k).toString('hex')}=${v === undefined ? 'bucket' : Buffer.from(v).toString('hex')}`;
+  db.view((tx) => {
+    const b = tx.bucket('b')!;
+    const c = b.cursor();
+    for (let e = c.first(); e; e = c.next()) viaCursor.push(show(e[0], e[1]));
+    b.forEach((k, v) => viaForEach.push(show(k, v)));
+    assert.ok(b.stats().leafPageN > 10, 'the test needs many leaf pages');
+  });
+  assert.equal(viaCursor.length, 2000);
+  assert.deepEqual(viaForEach, viaCursor);
+  // The same in a write transaction (the cursor path).
+  const inWrite: string[] = [];
+  db.update((tx) => tx.bucket('b')!.forEach((k, v) => inWrite.push(show(k, v))));
+  assert.deepEqual(inWrite, viaCursor);
+  // A callback that ends the transaction stops the walk at the next item.
+  {
+    const tx = db.begin(false);
+    let n = 0;
+    assert.throws(
+      () =>
+        tx.bucket('b')!.forEach(() => {
+          if (++n === 3) tx.rollback();
+        }),
+      ErrTxClosed,
+    );
+    assert.equal(n, 3);
+  }
+  // An element in the middle of a leaf page whose key runs past the end of the file.
+  let leaf = 0;
+  db.view((tx) => {
+    const b = tx.bucket('b')!;
+    b.forEachPage((p) => {
+      if (leaf === 0 && p.isLeaf && p.count > 10) leaf = p.id;
+    });
+  });
+  db.close();
+  const bytes = fs.readFileSync(file);
+  const ps = 4096;
+  const elem = leaf * ps + 16 + 7 * 16; // element 7: flags, pos, ksize, vsize
+  bytes.writeUInt32LE(0x40000000, elem + 8); // far past the end of the file
+  const bad = path.join(tmpdir(), 'bad.db');
+  fs.writeFileSync(bad, bytes);
+  const db2 = open(bad, { readOnly: true });
+  try {
+    db2.view((tx) => {
+      let seen = 0;
+      assert.throws(
+        () => tx.bucket('b')!.forEach(() => void seen++),
+        (e: Error & { pgid?: number }) => e.name === 'CorruptionError' && e.pgid === leaf,
+      );
+      assert.ok(seen > 0, 'items before the bad element were visited');
+    });
+  } finally {
+    db2.close();
+  }
 });
