@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/tsctr.js';
-import { endOnClosedStdout } from '../dist/cli/format/pipe.js';
+import { main, endOnClosedStdout } from '../dist/cli/tsctr.js';
 endOnClosedStdout();
 process.exitCode = await main(process.argv.slice(2));

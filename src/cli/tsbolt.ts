@@ -1672,3 +1672,6 @@ export async function main(argv: (string | Uint8Array)[], io?: Partial<CliIO>): 
     out.flush();
   }
 }
+
+/** For the launcher (bin/tsbolt.js): a closed stdout ends the process as SIGPIPE ends the Go tool. */
+export { endOnClosedStdout } from './format/pipe.js';

@@ -593,3 +593,6 @@ export async function main(argv: string[], io: IO = { stdout: process.stdout, st
     return e instanceof CtrUsageError ? 2 : 1;
   }
 }
+
+/** For the launcher (bin/tsctr.js): a closed stdout ends the process as SIGPIPE ends the Go tool. */
+export { endOnClosedStdout } from './format/pipe.js';
