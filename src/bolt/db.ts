@@ -115,6 +115,10 @@ export class DB {
   private readonly chunkSize: number | undefined;
   /** bbolt's datasz: the size it would have mapped (drives growth). */
   private datasz = 0;
+  /** True when grow() ran since afterCommit last checked the file's size. */
+  private grewSinceMap = false;
+  /** @internal The last write transaction's dirty-page arena, zeroed, for the next one (Tx.pageBytes). */
+  spareArena: ArrayBuffer | undefined = undefined;
   /** bbolt's filesz: 0 after open, set by init and grow. */
   private filesz = 0;
   freelist: Freelist | undefined;
@@ -387,10 +391,21 @@ export class DB {
       this.file.sync();
     }
     this.filesz = sz;
+    this.grewSinceMap = true;
   }
 
-  /** @internal after a commit: map the file again when it grew. */
-  afterCommit(): void {
+  /**
+   * @internal after a commit: map the file again when it grew. `pgid` is the committed high-water
+   * mark: when every page lies inside the current mapping and grow() did not truncate since,
+   * the file has its mapped size and the fstat is skipped.
+   */
+  afterCommit(pgid: number): void {
+    const data = this.data;
+    if (data !== undefined && !this.grewSinceMap && pgid * this.pageSize <= data.length) {
+      data.invalidate();
+      return;
+    }
+    this.grewSinceMap = false;
     const size = this.file.size();
     // Mapped with room to grow as bbolt sizes its mmap (doubling to 1 GiB), so most growth
     // reuses the mapping.

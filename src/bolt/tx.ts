@@ -175,7 +175,13 @@ export class Tx {
       let size = this.arenaNext;
       while (size < n) size *= 2;
       if (size < PAGE_ARENA_MAX) this.arenaNext = size * 2;
-      const ab = new ArrayBuffer(size);
+      // The previous write transaction's arena (zeroed) when it is large enough.
+      const spare = this.db.spareArena;
+      let ab: ArrayBuffer;
+      if (spare !== undefined && spare.byteLength >= size) {
+        ab = spare;
+        this.db.spareArena = undefined;
+      } else ab = new ArrayBuffer(size);
       arena = this.arena = new Uint8Array(ab);
       this.arenaAb = ab;
       off = 0;
@@ -269,7 +275,7 @@ export class Tx {
       throw e;
     }
     this.close();
-    db.afterCommit();
+    db.afterCommit(this.meta.pgid);
     for (const fn of this.commitHandlers) fn();
   }
 
@@ -352,6 +358,17 @@ export class Tx {
     if (this.closed) return;
     this.closed = true;
     this.pages = undefined;
+    // The arena goes back to the DB for the next write transaction, zeroed where it was used:
+    // zeroing the used bytes costs less than a new ArrayBuffer (~6 us a commit in the
+    // 1-key-per-transaction rows). Nothing reads the dirty pages after close (pages is cleared
+    // above; reads come from the file).
+    const ab = this.arenaAb;
+    if (ab !== undefined) {
+      new Uint8Array(ab, 0, this.arenaUsed).fill(0);
+      this.db.spareArena = ab;
+      this.arena = undefined;
+      this.arenaAb = undefined;
+    }
     this.db.txClosed(this);
   }
 

@@ -212,3 +212,34 @@ test('Bucket_forEach_matchesTheCursorAndChecksEveryElement', () => {
     db2.close();
   }
 });
+
+// Write transactions reuse the previous one's dirty-page arena, zeroed where it was used: a
+// page written by a later, smaller commit must not carry bytes of an earlier one past its end
+// (bbolt writes pages from zeroed buffers; files must stay byte-identical to Go's).
+test('Tx_reusedPageArena_pagesAreZeroPastTheirContent', () => {
+  const file = path.join(tmpdir(), 'db');
+  const db = open(file);
+  db.update((tx) => {
+    const b = tx.createBucket('b');
+    for (let i = 0; i < 30; i++) b.put(key(i), new Uint8Array(100).fill(0xab));
+    b.createBucket('z'); // a bucket with a child bucket is never inline
+  });
+  db.update((tx) => {
+    const b = tx.bucket('b')!;
+    for (let i = 1; i < 30; i++) b.delete(key(i));
+  });
+  let root = 0;
+  db.view((tx) => {
+    root = tx.bucket('b')!.root;
+    assert.ok(root > 0, 'the bucket has its own page');
+  });
+  db.close();
+  const bytes = fs.readFileSync(file);
+  const page = bytes.subarray(root * 4096, (root + 1) * 4096);
+  assert.equal(page.readUInt16LE(10), 2, 'two elements left');
+  // Header, two elements, key(0) and its 100-byte value, 'z' and its inline bucket (16 + 16).
+  const end = 16 + 2 * 16 + 8 + 100 + 1 + 32;
+  assert.equal(page[end - 34], 0xab, 'the value ends where expected');
+  assert.equal(page[end - 33], 0x7a, "then the key 'z'");
+  assert.equal(page.subarray(end).findIndex((x) => x !== 0), -1, 'zero past the content');
+});
