@@ -1,10 +1,10 @@
 // `npm run bench`: our engine against Go bbolt 1.3.6 (bench/go/main.go, built here in GOPATH
 // mode against Debian's golang-github-coreos-bbolt-dev) on the same workloads, in the same run,
-// alternating ours and Go's, medians of RUNS runs; each row runs in a fresh process per engine
+// alternating ours and Go's, medians of RUNS runs (READ_RUNS for read rows); each row runs in a fresh process per engine
 // so peak RSS is per row. Prints a table (ratio = Go time / our time; 1.0 = as fast as Go) and,
 // with --write, replaces bench/RESULTS.md.
 //
-//   npm run bench                    full sizes, 3 runs
+//   npm run bench                    full sizes, 3 runs (7 of each read row)
 //   BENCH_QUICK=1 npm run bench      small sizes, 1 run (a smoke test)
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,6 +17,8 @@ import { openContentStore } from '../src/content/index.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const QUICK = process.env.BENCH_QUICK === '1';
 const RUNS = Number(process.env.BENCH_RUNS ?? (QUICK ? 1 : 3));
+/** Runs of each read row: each takes well under a second, and they move most between runs. */
+const READ_RUNS = Number(process.env.BENCH_READ_RUNS ?? (QUICK ? 1 : 7));
 const WRITE = process.argv.includes('--write');
 const work = fs.mkdtempSync(path.join(process.env.BENCH_DIR ?? os.tmpdir(), 'tsbolt-bench-'));
 
@@ -54,6 +56,21 @@ function runOne(engine: 'ours' | 'go', row: string, file: string, n: number): Re
   return parsed;
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * Reads `file` through (outside the timed process) so that a read row starts with the file in
+ * the page cache for either engine. This VM drops page-cache pages while it idles: without it a
+ * run now and then took major faults (a 134 MB scan once measured 3 us/op instead of 90 ns).
+ */
+function warmPageCache(file: string): void {
+  const fd = fs.openSync(file, 'r');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  try {
+    while (fs.readSync(fd, buf, 0, buf.length, null) > 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
 
 interface Row {
   name: string;
@@ -99,13 +116,15 @@ for (const r of rows) {
   const ours: Result[] = [];
   const go: Result[] = [];
   const shared = r.prepare?.();
-  for (let i = 0; i < RUNS; i++) {
+  const runs = r.prepare ? READ_RUNS : RUNS;
+  for (let i = 0; i < runs; i++) {
     for (const engine of i % 2 === 0 ? (['ours', 'go'] as const) : (['go', 'ours'] as const)) {
       let file = shared;
       if (!file) {
         file = path.join(work, `${engine}-${r.row}-${i}.db`);
         fs.rmSync(file, { force: true });
       }
+      if (shared) warmPageCache(shared);
       (engine === 'ours' ? ours : go).push(runOne(engine, r.row, file, r.n));
       if (!shared) fs.rmSync(file, { force: true });
     }
@@ -152,7 +171,7 @@ if (WRITE) {
   const header = [
     '# Benchmark results',
     '',
-    `Command: \`npm run bench -- --write\`${QUICK ? ' (BENCH_QUICK=1)' : ''}, ${RUNS} runs per row (median), ours and Go alternating.`,
+    `Command: \`npm run bench -- --write\`${QUICK ? ' (BENCH_QUICK=1)' : ''}, medians of ${RUNS} runs per write row and content ingest, ${READ_RUNS} per read row, ours and Go alternating; each read row's file is read through before each run, so that it starts in the page cache.`,
     `Machine: ${os.cpus().length} vCPU ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${fsType} temp dir; Node ${process.version}; ${goVersion}, bbolt 1.3.6.`,
     `Date: ${new Date().toISOString().slice(0, 10)}. Writes are fsync'd (bbolt defaults); 8-byte keys, 100-byte values.`,
     'Ratio = Go time / our time (1.00x = as fast as Go, 0.50x = twice as slow).',
