@@ -158,7 +158,7 @@ let seekFlags = 0;
 let seekKStart = 0;
 let seekKLen = 0;
 let seekVLen = 0;
-/** The last buffer get/openBucketAt made a view into, with its .buffer and .byteOffset (.buffer is a call into C++, ~8 ns). */
+/** The last buffer get made a view into, with its .buffer and .byteOffset (.buffer is a call into C++, ~8 ns). */
 let viewSrc: Uint8Array | undefined;
 let viewAb: ArrayBufferLike = seekBuf.buffer;
 let viewBase = 0;
@@ -168,12 +168,11 @@ function sameBytes(buf: Uint8Array, start: number, key: Uint8Array): boolean {
   return true;
 }
 /**
- * seekElem over an inline bucket: one leaf page image at buf[off...] (inside the bucket's value,
- * at any alignment, so read byte by byte). Written out, without calls: it runs cold in
- * short-lived processes, where every call costs.
+ * seekElem over an inline bucket: one leaf page image at buf[off, end) (the bucket's value
+ * after its header, at any alignment, so read byte by byte; nothing at or past `end` is read).
+ * Written out, without calls: it runs cold in short-lived processes, where every call costs.
  */
-function seekInline(buf: Uint8Array, off: number, key: Uint8Array): number {
-  const end = buf.length;
+function seekInline(buf: Uint8Array, off: number, end: number, key: Uint8Array): number {
   if (off + 16 > end) return SLOW;
   if ((buf[off + 8]! & LEAF_PAGE_FLAG) === 0) return SLOW;
   const count = buf[off + 10]! | (buf[off + 11]! << 8);
@@ -367,8 +366,15 @@ export class Bucket {
   /** @internal */ cursorBuf: Uint8Array | undefined = undefined;
   /** @internal */ cursorVal = 0;
   /** @internal */ cursorValLen = 0;
-  /** Inline page (value bytes after the header), when the bucket is inline. */
-  page: Page | undefined;
+  /**
+   * An inline bucket's value, header and page image: inlineBuf[inlineStart, inlineEnd) (a view
+   * of the page that holds it; no view of its own is made for a lookup). undefined otherwise.
+   */
+  private inlineBuf: Uint8Array | undefined = undefined;
+  private inlineStart = 0;
+  private inlineEnd = 0;
+  /** `page`, once made. */
+  private inlinePage: Page | undefined = undefined;
   /** Child buckets opened in a write transaction, by name (latin1). */
   readonly buckets: Map<string, Bucket>;
   /** Materialized nodes by page id. */
@@ -388,6 +394,21 @@ export class Bucket {
     // Two Maps per bucket were most of the cost of opening one in a read transaction.
     this.buckets = tx.writable ? new Map() : NO_BUCKETS;
     this.nodes = tx.writable ? new Map() : NO_NODES;
+  }
+
+  /** Inline page (value bytes after the header), when the bucket is inline; made on first use. */
+  get page(): Page | undefined {
+    const buf = this.inlineBuf;
+    if (this.inlinePage === undefined && buf !== undefined) {
+      const value = this.inlineStart === 0 && this.inlineEnd === buf.length ? buf : buf.subarray(this.inlineStart, this.inlineEnd);
+      this.inlinePage = new Page(value, BUCKET_HEADER_SIZE);
+    }
+    return this.inlinePage;
+  }
+  /** Only ever cleared: the bucket's inline page is no longer authoritative (nodes are). */
+  set page(p: undefined) {
+    this.inlineBuf = undefined;
+    this.inlinePage = p;
   }
 
   get sequenceValue(): bigint {
@@ -430,13 +451,13 @@ export class Bucket {
     // map and the key-to-string conversion its lookup needs.
     if (tx.writable) return this.bucketWritable(n);
     if (this.rootNode === undefined) {
-      const inline = this.page;
+      const inline = this.inlineBuf;
       const data = tx.data;
       const e =
         this.root === 0
           ? inline === undefined
             ? SLOW
-            : seekInline(inline.buf, inline.off, n)
+            : seekInline(inline, this.inlineStart + BUCKET_HEADER_SIZE, this.inlineEnd, n)
           : data instanceof DataMap
             ? seekPages(data, tx.db.pageSize, this.root, n)
             : SLOW;
@@ -476,7 +497,7 @@ export class Bucket {
     return this.openBucketAt(value, 0, value.length);
   }
 
-  /** openBucket(buf[start, start+len)), making a view only for an inline bucket's page. */
+  /** openBucket(buf[start, start+len)); an inline bucket keeps buf and reads its page in place. */
   private openBucketAt(buf: Uint8Array, start: number, len: number): Bucket {
     if (len < BUCKET_HEADER_SIZE) throw new CorruptionError(`bucket value of ${len} bytes is shorter than a bucket header`);
     if (this.depth + 1 > MAX_DEPTH) throw new CorruptionError(`buckets nested deeper than ${MAX_DEPTH} levels`);
@@ -489,15 +510,9 @@ export class Bucket {
     child.seqHi = (buf[start + 12]! | (buf[start + 13]! << 8) | (buf[start + 14]! << 16) | (buf[start + 15]! << 24)) >>> 0;
     if (root === 0) {
       if (len < BUCKET_HEADER_SIZE + PAGE_HEADER_SIZE) throw new CorruptionError(`inline bucket value of ${len} bytes is too short`);
-      if (start === 0 && len === buf.length) child.page = new Page(buf, BUCKET_HEADER_SIZE);
-      else {
-        if (buf !== viewSrc) {
-          viewSrc = buf;
-          viewAb = buf.buffer;
-          viewBase = buf.byteOffset;
-        }
-        child.page = new Page(new Uint8Array(viewAb, viewBase + start, len), BUCKET_HEADER_SIZE);
-      }
+      child.inlineBuf = buf;
+      child.inlineStart = start;
+      child.inlineEnd = start + len;
     }
     return child;
   }
@@ -513,8 +528,8 @@ export class Bucket {
     const tx = this.tx;
     if (tx.pages !== undefined && tx.pages.size > 0) return SLOW;
     if (this.root === 0) {
-      const inline = this.page;
-      return inline === undefined ? SLOW : seekInline(inline.buf, inline.off, key);
+      const inline = this.inlineBuf;
+      return inline === undefined ? SLOW : seekInline(inline, this.inlineStart + BUCKET_HEADER_SIZE, this.inlineEnd, key);
     }
     const data = tx.data;
     return data instanceof DataMap ? seekPages(data, tx.db.pageSize, this.root, key) : SLOW;
@@ -579,13 +594,13 @@ export class Bucket {
     if (tx.closed) throw new ErrTxClosed();
     const k = typeof key === 'string' ? (lookupCache.get(key) ?? lookupBytes(key)) : key;
     if (this.rootNode === undefined && (tx.pages === undefined || tx.pages.size === 0)) {
-      const inline = this.page;
+      const inline = this.inlineBuf;
       const data = tx.data;
       const e =
         this.root === 0
           ? inline === undefined
             ? SLOW
-            : seekInline(inline.buf, inline.off, k)
+            : seekInline(inline, this.inlineStart + BUCKET_HEADER_SIZE, this.inlineEnd, k)
           : data instanceof DataMap
             ? seekPages(data, tx.db.pageSize, this.root, k)
             : SLOW;

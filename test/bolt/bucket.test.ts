@@ -243,3 +243,41 @@ test('Tx_reusedPageArena_pagesAreZeroPastTheirContent', () => {
   assert.equal(page[end - 33], 0x7a, "then the key 'z'");
   assert.equal(page.subarray(end).findIndex((x) => x !== 0), -1, 'zero past the content');
 });
+
+// An inline bucket is read in place, inside the page that holds its value: lookups must stop at
+// the end of that value, as they did when it was a view of its own. An element whose value runs
+// past it (into the next element of the page, still inside the file) is corruption, not data.
+test('Bucket_inline_lookupsStopAtTheEndOfTheBucketValue', () => {
+  const file = path.join(tmpdir(), 'db');
+  const db = open(file);
+  db.update((tx) => {
+    tx.createBucket('a-inline').put('KEYKEY', 'VALVAL');
+    tx.createBucket('b-next').put('k', 'v'.repeat(50));
+  });
+  db.view((tx) => {
+    assert.equal(tx.bucket('a-inline')!.stats().inlineBucketN, 1, 'the test needs an inline bucket');
+    assert.equal(Buffer.from(tx.bucket('a-inline')!.get('KEYKEY')!).toString(), 'VALVAL');
+  });
+  db.close();
+  const bytes = fs.readFileSync(file);
+  const at = bytes.indexOf('KEYKEYVALVAL');
+  assert.ok(at > 0 && bytes.indexOf('KEYKEYVALVAL', at + 1) === -1, 'one copy of the inline bucket');
+  const elem = at - 16; // the inline page's only element: flags, pos, ksize, vsize; key at elem + 16
+  assert.equal(bytes.readUInt32LE(elem + 12), 6);
+  bytes.writeUInt32LE(6 + 24, elem + 12); // the value now runs 24 bytes past the bucket's value
+  const bad = path.join(tmpdir(), 'bad.db');
+  fs.writeFileSync(bad, bytes);
+  const db2 = open(bad, { readOnly: true });
+  try {
+    db2.view((tx) => {
+      const isCorruption = (e: Error) => e.name === 'CorruptionError';
+      assert.throws(() => tx.bucket('a-inline')!.get('KEYKEY'), isCorruption);
+      assert.throws(() => tx.bucket('a-inline')!.cursor().first(), isCorruption);
+      assert.throws(() => tx.bucket('a-inline')!.forEach(() => {}), isCorruption);
+      // The neighbour is untouched.
+      assert.equal(Buffer.from(tx.bucket('b-next')!.get('k')!).toString(), 'v'.repeat(50));
+    });
+  } finally {
+    db2.close();
+  }
+});
