@@ -326,7 +326,7 @@ function seekPages(data: DataMap, ps: number, root: number, key: Uint8Array): nu
     const q = e >>> 2;
     const hi32 = w[q + 3]!;
     if (hi32 >= 0x200000) return SLOW;
-    pgid = hi32 * 0x100000000 + w[q + 2]!;
+    pgid = hi32 === 0 ? w[q + 2]! : hi32 * 0x100000000 + w[q + 2]!; // as u64n
   }
   return SLOW;
 }
@@ -379,8 +379,11 @@ export class Bucket {
   readonly buckets: Map<string, Bucket>;
   /** Materialized nodes by page id. */
   readonly nodes: Map<number, Node>;
-  /** Split threshold as a fraction of the page size (0.1..1.0), as bbolt's FillPercent. */
-  fillPercent = DEFAULT_FILL_PERCENT;
+  /**
+   * fillPercent when set. A field holding 0.5 would be a boxed double in V8, allocated with
+   * every Bucket (one per bucket opened); undefined is not.
+   */
+  private fillSet: number | undefined = undefined;
   /** Nesting depth (root bucket 0), to bound recursion on hostile files. */
   readonly depth: number;
 
@@ -394,6 +397,14 @@ export class Bucket {
     // Two Maps per bucket were most of the cost of opening one in a read transaction.
     this.buckets = tx.writable ? new Map() : NO_BUCKETS;
     this.nodes = tx.writable ? new Map() : NO_NODES;
+  }
+
+  /** Split threshold as a fraction of the page size (0.1..1.0), as bbolt's FillPercent. */
+  get fillPercent(): number {
+    return this.fillSet ?? DEFAULT_FILL_PERCENT;
+  }
+  set fillPercent(v: number) {
+    this.fillSet = v;
   }
 
   /** Inline page (value bytes after the header), when the bucket is inline; made on first use. */
@@ -504,7 +515,7 @@ export class Bucket {
     const lo = (buf[start]! | (buf[start + 1]! << 8) | (buf[start + 2]! << 16) | (buf[start + 3]! << 24)) >>> 0;
     const hi = (buf[start + 4]! | (buf[start + 5]! << 8) | (buf[start + 6]! << 16) | (buf[start + 7]! << 24)) >>> 0;
     if (hi >= 0x200000) u64n(buf, start, 'bucket root'); // throws: past 2^53
-    const root = hi * 0x100000000 + lo;
+    const root = hi === 0 ? lo : hi * 0x100000000 + lo; // as u64n
     const child = new Bucket(this.tx, root, this.depth + 1);
     child.seqLo = (buf[start + 8]! | (buf[start + 9]! << 8) | (buf[start + 10]! << 16) | (buf[start + 11]! << 24)) >>> 0;
     child.seqHi = (buf[start + 12]! | (buf[start + 13]! << 8) | (buf[start + 14]! << 16) | (buf[start + 15]! << 24)) >>> 0;

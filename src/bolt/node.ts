@@ -185,7 +185,7 @@ export class Node {
         if (f3 >= 0x200000) p.branchPgid(i); // throws: past 2^53
         const kStart = e + f0;
         if (kStart + f1 > len) throw new CorruptionError(`page ${p.safeId()}: element ${i} lies outside the page`, p.safeId());
-        inodes[i] = { flags: 0, pgid: f3 * 0x100000000 + f2, key: new Uint8Array(ab, base + kStart, f1), value: EMPTY };
+        inodes[i] = { flags: 0, pgid: f3 === 0 ? f2 : f3 * 0x100000000 + f2 /* as u64n */, key: new Uint8Array(ab, base + kStart, f1), value: EMPTY };
       }
     }
     this.inodes = inodes;

@@ -58,12 +58,20 @@ export function wordsOf(buf: Uint8Array): Uint32Array | undefined {
   wordsView = new Uint32Array(buf.buffer, base, buf.length >>> 2);
   return wordsView;
 }
-/** Reads a u64 as a number; throws CorruptionError when it does not fit in 2^53. */
+/**
+ * Reads a u64 as a number; throws CorruptionError when it does not fit in 2^53.
+ *
+ * Below 2^32 the result is `lo` itself, a small integer, not `0 * 2^32 + lo`, for which the
+ * interpreter makes a heap number. Page ids are kept in object fields (Node.pgid, inodes,
+ * Bucket.root), and V8 keeps a field a small integer only while every value stored in it is one:
+ * one heap number turns the field into a boxed double, an extra allocation for every object made
+ * afterwards. The other places that join two u32 halves do the same (`hi === 0 ? lo : ...`).
+ */
 export function u64n(b: Uint8Array, o: number, what = 'u64', pgid?: number): number {
   const lo = u32(b, o);
   const hi = u32(b, o + 4);
   if (hi >= 0x200000) throw new CorruptionError(`${what} out of range: 0x${hi.toString(16)}${lo.toString(16).padStart(8, '0')}`, pgid);
-  return hi * 0x100000000 + lo;
+  return hi === 0 ? lo : hi * 0x100000000 + lo;
 }
 export function u64(b: Uint8Array, o: number): bigint {
   return (BigInt(u32(b, o + 4)) << 32n) | BigInt(u32(b, o));
