@@ -181,7 +181,8 @@ function seekInline(buf: Uint8Array, off: number, end: number, key: Uint8Array):
   let lo = 0,
     hi = count,
     loLcp = 0,
-    hiLcp = 0;
+    hiLcp = 0,
+    wholeMatch = -1; // an element whose whole key, from byte 0, was compared equal
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     const e = elems + mid * 16;
@@ -190,7 +191,8 @@ function seekInline(buf: Uint8Array, off: number, end: number, key: Uint8Array):
     const kLen = (buf[e + 8]! | (buf[e + 9]! << 8) | (buf[e + 10]! << 16) | (buf[e + 11]! << 24)) >>> 0;
     if (kStart + kLen > end) return SLOW;
     const n = kLen < keyLen ? kLen : keyLen;
-    let i = loLcp < hiLcp ? loLcp : hiLcp;
+    const from = loLcp < hiLcp ? loLcp : hiLcp;
+    let i = from;
     let c = 0;
     for (; i < n; i++) {
       c = buf[kStart + i]! - key[i]!;
@@ -199,6 +201,7 @@ function seekInline(buf: Uint8Array, off: number, end: number, key: Uint8Array):
     if (c === 0) {
       c = kLen - keyLen;
       i = n;
+      if (c === 0 && from === 0) wholeMatch = mid;
     }
     if (c < 0) {
       lo = mid + 1;
@@ -215,8 +218,9 @@ function seekInline(buf: Uint8Array, off: number, end: number, key: Uint8Array):
   const kLen = (buf[e + 8]! | (buf[e + 9]! << 8) | (buf[e + 10]! << 16) | (buf[e + 11]! << 24)) >>> 0;
   const vLen = (buf[e + 12]! | (buf[e + 13]! << 8) | (buf[e + 14]! << 16) | (buf[e + 15]! << 24)) >>> 0;
   if (kStart < off || kStart + kLen + vLen > end) return SLOW;
-  // The whole key, from byte 0 (the search skipped prefixes it inferred from sorted order).
-  if (kLen !== keyLen || !sameBytes(buf, kStart, key)) return NOT_FOUND;
+  // The whole key, from byte 0 (the search skipped prefixes it inferred from sorted order),
+  // unless the search already compared this element's whole key.
+  if (lo !== wholeMatch && (kLen !== keyLen || !sameBytes(buf, kStart, key))) return NOT_FOUND;
   seekBuf = buf;
   seekFlags = buf[e]!;
   seekKStart = kStart;
@@ -267,7 +271,8 @@ function seekPages(data: DataMap, ps: number, root: number, key: Uint8Array): nu
       hi = count,
       loLcp = rangeLcp,
       hiLcp = rangeLcp,
-      exact = false;
+      exact = false,
+      wholeMatch = -1; // an element whose whole key, from byte 0, was compared equal
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       const e = elems + mid * 16;
@@ -278,7 +283,8 @@ function seekPages(data: DataMap, ps: number, root: number, key: Uint8Array): nu
       if (kStart + kLen > end) return SLOW;
       // Compare from the known common prefix; i ends as the new common prefix.
       const n = kLen < keyLen ? kLen : keyLen;
-      let i = loLcp < hiLcp ? loLcp : hiLcp;
+      const from = loLcp < hiLcp ? loLcp : hiLcp;
+      let i = from;
       let c = 0;
       for (; i < n; i++) {
         c = buf[kStart + i]! - key[i]!;
@@ -288,7 +294,10 @@ function seekPages(data: DataMap, ps: number, root: number, key: Uint8Array): nu
         c = kLen - keyLen;
         i = n;
       }
-      if (c === 0) exact = true;
+      if (c === 0) {
+        exact = true;
+        if (from === 0) wholeMatch = mid;
+      }
       if (c < 0) {
         lo = mid + 1;
         loLcp = i;
@@ -306,8 +315,9 @@ function seekPages(data: DataMap, ps: number, root: number, key: Uint8Array): nu
       const kLen = w[q + 2]!;
       const vLen = w[q + 3]!;
       if (kStart + kLen + vLen > end) return SLOW;
-      // The whole key, from byte 0 (the search skipped prefixes it inferred from sorted order).
-      if (kLen !== keyLen || !sameBytes(buf, kStart, key)) return NOT_FOUND;
+      // The whole key, from byte 0 (the search skipped prefixes it inferred from sorted order),
+      // unless the search already compared this element's whole key.
+      if (lo !== wholeMatch && (kLen !== keyLen || !sameBytes(buf, kStart, key))) return NOT_FOUND;
       seekBuf = buf;
       seekFlags = w[q]!;
       seekKStart = kStart;

@@ -281,3 +281,52 @@ test('Bucket_inline_lookupsStopAtTheEndOfTheBucketValue', () => {
     db2.close();
   }
 });
+
+// Lookups compare keys from the prefix they share with both ends of the search range, which
+// sorted order implies; the element they end on is compared again from byte 0, except when
+// the search itself compared that element's whole key. On a page whose keys are out of order
+// (element 'mx' rewritten to 'nx', found by comparing from byte 1), the lookup of 'mx' must
+// miss, in a page-based bucket (one leaf page) and in an inline one.
+test('Bucket_get_outOfOrderKeyIsNotTakenForTheOneSearched', () => {
+  const file = path.join(tmpdir(), 'db');
+  const db = open(file);
+  const keys = ['m0', 'ma', 'mx', 'mz', 'n1', 'n2', 'n3'];
+  db.update((tx) => {
+    const pg = tx.createBucket('pg');
+    const inl = tx.createBucket('inl');
+    for (const k of keys) {
+      pg.put(k, `PG-${k}-`.padEnd(300, '.'));
+      inl.put(k, `IN-${k}`);
+    }
+  });
+  db.view((tx) => {
+    assert.equal(tx.bucket('pg')!.stats().leafPageN, 1, 'pg is one leaf page');
+    assert.equal(tx.bucket('inl')!.stats().inlineBucketN, 1, 'inl is inline');
+    assert.equal(Buffer.from(tx.bucket('pg')!.get('mx')!).toString().slice(0, 6), 'PG-mx-');
+    assert.equal(Buffer.from(tx.bucket('inl')!.get('mx')!).toString(), 'IN-mx');
+  });
+  db.close();
+  const bytes = fs.readFileSync(file);
+  for (const value of ['PG-mx-', 'IN-mx']) {
+    const at = bytes.indexOf(value);
+    assert.ok(at > 0 && bytes.indexOf(value, at + 1) === -1, `one copy of ${value}`);
+    assert.equal(bytes.toString('latin1', at - 2, at), 'mx'); // the key comes right before its value
+    bytes[at - 2] = 'n'.charCodeAt(0);
+  }
+  const bad = path.join(tmpdir(), 'bad.db');
+  fs.writeFileSync(bad, bytes);
+  const db2 = open(bad, { readOnly: true });
+  try {
+    db2.view((tx) => {
+      for (const name of ['pg', 'inl']) {
+        const b = tx.bucket(name)!;
+        assert.equal(b.get('mx'), undefined, `${name}: 'mx' is not on the page any more`);
+        assert.equal(b.bucket('mx'), undefined);
+        assert.ok(b.get('mz') !== undefined, `${name}: the keys around it are still found`);
+        assert.ok(b.get('ma') !== undefined);
+      }
+    });
+  } finally {
+    db2.close();
+  }
+});
