@@ -29,6 +29,7 @@ import { imagePlatforms, imageSize } from '../metadata/imagewalk.js';
 import { defaultPlatform, onlyPlatform } from '../metadata/platforms.js';
 import { humanDuration, humanSize, progressBytes } from './format/units.js';
 import { TabWriter } from './format/tabwriter.js';
+import { logrusLine } from './format/logrus.js';
 import { BoltError } from '../bolt/index.js';
 import { goTimeStringUTC } from './format/gotime.js';
 import { CtrCommandError, CtrUsageError } from './format/errors.js';
@@ -151,9 +152,10 @@ function imagesTable(ctx: Ctx, m: MetadataDB, ns: string, filters: string[]): st
   tw.write('REF\tTYPE\tDIGEST\tSIZE\tPLATFORMS\tLABELS\t\n');
   for (const img of imgs) {
     const { size, error } = imageSize(read, img.target, platform);
-    if (error) ctx.io.stderr.write(`failed calculating size for image ${img.name}: ${error.message}\n`);
+    // ctr: log.G(ctx).WithError(err).Errorf(...), a logrus line before the table.
+    if (error) ctx.io.stderr.write(logrusLine('error', `failed calculating size for image ${img.name}`, error.message));
     const p = imagePlatforms(read, img.target);
-    if (p.error) ctx.io.stderr.write(`failed resolving platform for image ${img.name}: ${p.error.message}\n`);
+    if (p.error) ctx.io.stderr.write(logrusLine('error', `failed resolving platform for image ${img.name}`, p.error.message));
     const platforms = p.platforms.length > 0 ? p.platforms.join(',') : '-';
     const labels = sortedPairs(img.labels);
     tw.write(`${img.name}\t${img.target.mediaType}\t${img.target.digest}\t${progressBytes(size)}\t${platforms}\t${labels.length > 0 ? labels.join(',') : '-'}\t\n`);

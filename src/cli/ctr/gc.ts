@@ -21,7 +21,8 @@ import { listIngests, listContent, isDigest } from '../../metadata/content.js';
 import { listSnapshotters, listSnapshotRefs } from '../../metadata/snapshots.js';
 import { TabWriter } from '../format/tabwriter.js';
 import { RootLockedError, WRITE_LOCK_TIMEOUT_MS, withRootRead, withRootWrite } from './root.js';
-import { CtrCommandError, logrusLine, type RepairIO } from './repair.js';
+import { CtrCommandError, type RepairIO } from './repair.js';
+import { logrusLine } from '../format/logrus.js';
 import { takeBoolFlags } from './flags.js';
 
 function msg(e: unknown): string {

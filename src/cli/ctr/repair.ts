@@ -12,6 +12,7 @@ import { deleteBlobRecord, updateContentLabels } from '../../metadata/content-st
 import { deleteLease } from '../../metadata/lease-store.js';
 import { eachInOneTx, parseLabelArgs } from '../../metadata/repair.js';
 import { systemClock } from '../../metadata/boltutil.js';
+import { logrusLine } from '../format/logrus.js';
 import { CtrCommandError } from '../format/errors.js';
 import { CONTENT_DIR, withRootWrite, withRootWriteAsync } from './root.js';
 import { takeBoolFlags } from './flags.js';
@@ -26,16 +27,6 @@ export { CtrCommandError };
 
 function msg(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-/** A logrus text line as ctr writes it to stderr (time in RFC 3339, local zone; Go %q quoting where needed). */
-export function logrusLine(level: 'warning' | 'error', message: string, error?: string, now = new Date()): string {
-  const off = -now.getTimezoneOffset();
-  const local = new Date(now.getTime() + off * 60_000).toISOString().slice(0, 19);
-  const zone = off === 0 ? 'Z' : `${off < 0 ? '-' : '+'}${String(Math.floor(Math.abs(off) / 60)).padStart(2, '0')}:${String(Math.abs(off) % 60).padStart(2, '0')}`;
-  let line = `time=${JSON.stringify(local + zone)} level=${level} msg=${JSON.stringify(message)}`;
-  if (error !== undefined) line += ` error=${JSON.stringify(error)}`;
-  return line + '\n';
 }
 
 /** go-digest's sentinel error text for a refused digest (what ctr prints; ours adds the input). */
