@@ -14,6 +14,7 @@ import { ErrCorruptValue, ErrInvalidArgument } from './errors.js';
 
 /** Seconds between 0001-01-01 and 1970-01-01 (Go's unixToInternal). */
 export const UNIX_TO_INTERNAL = 62135596800n;
+const UNIX_TO_INTERNAL_SECONDS = 62135596800;
 const TIME_BINARY_VERSION_V1 = 1;
 const TIME_BINARY_VERSION_V2 = 2;
 
@@ -36,12 +37,17 @@ export function decodeTime(b: Uint8Array): GoTime {
   }
   const want = version === TIME_BINARY_VERSION_V1 ? 15 : 16;
   if (b.length !== want) throw new ErrCorruptValue(`time: invalid length ${b.length}`);
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const sec = dv.getBigInt64(1, false);
-  const nanos = dv.getInt32(9, false);
-  let offsetSec = dv.getInt16(13, false) * 60;
-  if (version === TIME_BINARY_VERSION_V2) offsetSec += dv.getInt8(15);
-  const unix = Number(sec - UNIX_TO_INTERNAL);
+  // Big-endian fields read from the bytes (a DataView and a BigInt per timestamp were most of
+  // the cost of reading an image record). sec = hi * 2^32 + lo is exact while |hi| < 2^21.
+  const hi = (b[1]! << 24) | (b[2]! << 16) | (b[3]! << 8) | b[4]!;
+  const lo = ((b[5]! << 24) | (b[6]! << 16) | (b[7]! << 8) | b[8]!) >>> 0;
+  const nanos = (b[9]! << 24) | (b[10]! << 16) | (b[11]! << 8) | b[12]!;
+  let offsetSec = (((b[13]! << 24) | (b[14]! << 16)) >> 16) * 60;
+  if (version === TIME_BINARY_VERSION_V2) offsetSec += (b[15]! << 24) >> 24;
+  const unix =
+    hi >= -0x200000 && hi < 0x200000
+      ? hi * 0x100000000 + lo - UNIX_TO_INTERNAL_SECONDS
+      : Number(new DataView(b.buffer, b.byteOffset, b.byteLength).getBigInt64(1, false) - UNIX_TO_INTERNAL);
   const t: GoTime = { unix, nanos };
   // Go: offset == -1*60 means UTC (v2 adds the seconds byte, which is 0 then).
   if (offsetSec !== -60) t.offset = offsetSec;
@@ -161,14 +167,41 @@ function narrow(v: bigint, what: string): number {
   return Number(v);
 }
 
+/**
+ * binary.Uvarint of at most 7 bytes (49 bits, exact as a number), as [value, bytes read]; -1 for
+ * the value when the varint is longer or truncated (the caller decodes those as a BigInt, which
+ * also raises the errors).
+ */
+function uvarintSmall(b: Uint8Array, offset: number): [number, number] {
+  let x = 0;
+  let scale = 1;
+  for (let i = 0; i < 7; i++) {
+    const c = b[offset + i];
+    if (c === undefined) break;
+    if (c < 0x80) return [x + c * scale, i + 1];
+    x += (c & 0x7f) * scale;
+    scale *= 128;
+  }
+  return [-1, 0];
+}
+
 /** binary.Uvarint narrowed to a safe integer. */
 export function decodeUvarint(b: Uint8Array, offset = 0): [number, number] {
+  const small = uvarintSmall(b, offset);
+  if (small[0] >= 0) return small;
   const [v, n] = decodeUvarintBig(b, offset);
   return [narrow(v, 'uvarint'), n];
 }
 
 /** binary.Varint (zigzag) narrowed to a safe integer. */
 export function decodeVarint(b: Uint8Array, offset = 0): [number, number] {
+  const small = uvarintSmall(b, offset);
+  if (small[0] >= 0) {
+    const ux = small[0];
+    const half = Math.floor(ux / 2);
+    small[0] = ux % 2 === 0 ? half : -half - 1;
+    return small;
+  }
   const [ux, n] = decodeUvarintBig(b, offset);
   let x = ux >> 1n;
   if (ux & 1n) x = ~x;

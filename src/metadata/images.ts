@@ -42,20 +42,14 @@ export function readImage(name: string, bkt: Bucket): Image {
   if (annotations) target.annotations = annotations;
   const tbkt = bkt.bucket(BUCKET_KEY_TARGET);
   if (!tbkt) throw new ErrCorruptValue(`image ${name}: unable to read target bucket`);
-  tbkt.forEach((k, v) => {
-    if (v === undefined) return;
-    switch (str(k)) {
-      case BUCKET_KEY_DIGEST:
-        target.digest = str(v);
-        break;
-      case BUCKET_KEY_MEDIA_TYPE:
-        target.mediaType = str(v);
-        break;
-      case BUCKET_KEY_SIZE:
-        target.size = v.length > 0 ? decodeVarint(v)[0] : 0;
-        break;
-    }
-  });
+  // containerd ranges over the bucket and picks these keys; three lookups read the same values
+  // (a nested bucket under one of the names is skipped either way) without decoding every key.
+  const digest = tbkt.get(BUCKET_KEY_DIGEST);
+  if (digest !== undefined) target.digest = str(digest);
+  const mediaType = tbkt.get(BUCKET_KEY_MEDIA_TYPE);
+  if (mediaType !== undefined) target.mediaType = str(mediaType);
+  const size = tbkt.get(BUCKET_KEY_SIZE);
+  if (size !== undefined && size.length > 0) target.size = decodeVarint(size)[0];
   const img: Image = { name, target, createdAt, updatedAt };
   const labels = readLabels(bkt);
   if (labels) img.labels = labels;
