@@ -5,20 +5,27 @@
 import type { Bucket } from './bucket.js';
 import { CorruptionError, ErrIncompatibleValue, ErrTxClosed, ErrTxNotWritable } from './errors.js';
 import type { Node } from './node.js';
-import { BRANCH_PAGE_FLAG, BUCKET_LEAF_FLAG, LEAF_PAGE_FLAG, Page, compareKeys, wordsOf } from './page.js';
+import type { Tx } from './tx.js';
+import { BRANCH_PAGE_FLAG, BUCKET_LEAF_FLAG, LEAF_PAGE_ELEMENT_SIZE, LEAF_PAGE_FLAG, PAGE_HEADER_SIZE, Page, compareAt, compareKeys, u32, wordsOf } from './page.js';
 
 /** Deeper than any real tree (a 64-level tree of 2-key pages holds 2^64 keys): a cycle. */
 export const MAX_DEPTH = 64;
 
 class ElemRef {
-  /** Element count when this is a leaf page (not a node), else 0: next()'s fast path. */
-  readonly leafCount: number;
+  /** Element count when this is a leaf page (not a node), else 0: moveNext's fast path. */
+  leafCount: number;
   constructor(
-    readonly page: Page | undefined,
+    public page: Page | undefined,
     readonly node: Node | undefined,
     public index: number,
   ) {
     this.leafCount = page !== undefined && node === undefined && (page.flags & LEAF_PAGE_FLAG) !== 0 ? page.count : 0;
+  }
+  /** Makes this page entry the one for leaf page p (count elements), at its first element. */
+  moveToLeaf(p: Page, count: number): void {
+    this.page = p;
+    this.leafCount = count;
+    this.index = 0;
   }
   isLeaf(): boolean {
     return this.node ? this.node.isLeaf : (this.page!.flags & LEAF_PAGE_FLAG) !== 0;
@@ -41,16 +48,111 @@ interface KV {
 }
 const NONE: KV = { key: undefined, value: undefined, flags: 0 };
 
+const EMPTY = new Uint8Array(0);
+/** Cursor.leafTop before the first leaf: with leafCount 0 it never takes the fast path. */
+const NO_LEAF = new ElemRef(undefined, undefined, 0);
+
+function outsidePage(p: Page, i: number): CorruptionError {
+  return new CorruptionError(`page ${p.safeId()}: element ${i} lies outside the page`, p.safeId());
+}
+
+/**
+ * The item a Cursor's move methods (moveFirst, moveNext, ...) stand on, read in place: no view
+ * is made for it, so a scan that only counts, measures or compares keys allocates nothing per
+ * item (next() makes two views and a tuple per item, ~40 ns of its ~55).
+ *
+ *   key   = keyBuf[keyStart, keyEnd)
+ *   value = valueBuf[valueStart, valueEnd)   (the nested bucket's header when isBucket)
+ *
+ * On a page keyBuf and valueBuf are the page's bytes (the mapped file, in a read transaction);
+ * on a node (a bucket changed by this write transaction) they are the node's own arrays. The
+ * fields are read-only for callers; they change with the cursor's next move and, like every
+ * view, are valid for the transaction only. After a move that returned false they describe no
+ * item (empty key).
+ */
+export class CursorItem {
+  keyBuf: Uint8Array = EMPTY;
+  keyStart = 0;
+  keyEnd = 0;
+  valueBuf: Uint8Array = EMPTY;
+  valueStart = 0;
+  valueEnd = 0;
+  /** The element flags (BUCKET_LEAF_FLAG: a nested bucket). */
+  flags = 0;
+
+  /** True when the item is a nested bucket (Cursor.next() returns its value as undefined). */
+  get isBucket(): boolean {
+    return (this.flags & BUCKET_LEAF_FLAG) !== 0;
+  }
+  get keyLength(): number {
+    return this.keyEnd - this.keyStart;
+  }
+  get valueLength(): number {
+    return this.valueEnd - this.valueStart;
+  }
+  /** The key as a view, as next() returns it. */
+  key(): Uint8Array {
+    return view(this.keyBuf, this.keyStart, this.keyEnd);
+  }
+  /** The value as a view, as next() returns it: undefined for a nested bucket. */
+  value(): Uint8Array | undefined {
+    return this.flags & BUCKET_LEAF_FLAG ? undefined : view(this.valueBuf, this.valueStart, this.valueEnd);
+  }
+  /** compareKeys(key(), other) without making the view: < 0, 0 or > 0. */
+  compareKey(other: Uint8Array): number {
+    return compareAt(this.keyBuf, this.keyStart, this.keyEnd - this.keyStart, other);
+  }
+  /** Whether the key starts with `prefix`. */
+  keyHasPrefix(prefix: Uint8Array): boolean {
+    const n = prefix.length;
+    if (this.keyEnd - this.keyStart < n) return false;
+    const b = this.keyBuf;
+    const o = this.keyStart;
+    for (let i = 0; i < n; i++) if (b[o + i] !== prefix[i]) return false;
+    return true;
+  }
+
+  /** @internal */
+  clear(): void {
+    this.keyBuf = EMPTY;
+    this.keyStart = this.keyEnd = 0;
+    this.valueBuf = EMPTY;
+    this.valueStart = this.valueEnd = 0;
+    this.flags = 0;
+  }
+}
+
+/** buf[start, end) as a view; buf itself when that is all of it (a node's key, as Go returns). */
+function view(buf: Uint8Array, start: number, end: number): Uint8Array {
+  return start === 0 && end === buf.length ? buf : new Uint8Array(buf.buffer, buf.byteOffset + start, end - start);
+}
+
 export class Cursor {
+  /** Where the last move*() call left the cursor (see CursorItem). */
+  readonly item = new CursorItem();
   private stack: ElemRef[] = [];
+  /**
+   * The leaf page moveNext steps over without the stack: leafTop (the stack's top entry while
+   * leafCount > 0), its element count, and where its element table starts in viewBuf. Any
+   * change to the stack sets leafCount to 0 (push, truncate, noItem), back to moveNextSlow.
+   */
+  private leafTop: ElemRef = NO_LEAF;
+  private leafCount = 0;
+  private leafElems = 0;
   /** The byte array next()'s fast path last read, with its .buffer and .byteOffset. */
   private viewBuf: Uint8Array | undefined = undefined;
   private viewAb: ArrayBufferLike | undefined = undefined;
   private viewBase = 0;
+  private viewLength = 0;
   /** viewBuf as u32 words when its element headers are aligned (see wordsOf), else undefined. */
   private viewWords: Uint32Array | undefined = undefined;
 
-  constructor(readonly bucket: Bucket) {}
+  /** bucket.tx, one load closer for moveNext's check. */
+  private readonly tx: Tx;
+
+  constructor(readonly bucket: Bucket) {
+    this.tx = bucket.tx;
+  }
 
   /** The cursor's bucket. */
   getBucket(): Bucket {
@@ -58,7 +160,7 @@ export class Cursor {
   }
 
   private checkOpen(): void {
-    if (this.bucket.tx.closed) throw new ErrTxClosed();
+    if (this.tx.closed) throw new ErrTxClosed();
   }
 
   private push(pgid: number): ElemRef {
@@ -74,91 +176,48 @@ export class Cursor {
     }
     const ref = new ElemRef(p, n, 0);
     this.stack.push(ref);
+    this.leafCount = 0;
     return ref;
   }
 
   /** Moves to the first item; undefined when the bucket is empty. */
   first(): Entry | undefined {
-    this.checkOpen();
-    return toEntry(this.firstKV());
+    return this.moveFirst() ? this.entry() : undefined;
   }
 
   /** Moves to the last item; undefined when the bucket is empty. */
   last(): Entry | undefined {
-    this.checkOpen();
-    this.stack.length = 0;
-    const ref = this.push(this.bucket.root);
-    ref.index = ref.count() - 1;
-    this.descendLast();
-    return toEntry(this.keyValue());
+    return this.moveLast() ? this.entry() : undefined;
   }
 
   /** Moves to the next item; undefined past the end. */
   next(): Entry | undefined {
-    if (this.bucket.tx.closed) throw new ErrTxClosed();
-    // Fast path: the next element is on the same leaf page (almost every step of a scan). It is
-    // written out, without calls: a cold scan runs its first ~100k steps in the interpreter,
-    // where each call costs more than the work, before the optimizing compiler catches up.
-    let top = this.stack[this.stack.length - 1];
-    if (top !== undefined && top.index + 1 < top.leafCount) top.index++;
-    else {
-      // Onto the next leaf; its first element is built below when it is a page (a scan's case).
-      if (!this.moveNext()) return undefined;
-      top = this.stack[this.stack.length - 1]!;
-      if (top.index >= top.leafCount) return toEntry(this.keyValue());
+    return this.moveNext() ? this.entry() : undefined;
+  }
+
+  /** this.item as an Entry: a key view and a value view (undefined for a nested bucket). */
+  private entry(): Entry {
+    const it = this.item;
+    const buf = it.keyBuf;
+    if (buf !== this.viewBuf || it.valueBuf !== buf) return [it.key(), it.value()];
+    // On the page moveNext decoded: new Uint8Array(buffer, ...) makes the same view as subarray
+    // at half the cost (no species lookup); the ArrayBuffer is kept because .buffer is a call
+    // into C++ (~8 ns) that optimized code does not inline.
+    const ab = this.viewAb!;
+    const base = this.viewBase;
+    const key = new Uint8Array(ab, base + it.keyStart, it.keyEnd - it.keyStart);
+    if ((it.flags & 1) === 0) return [key, new Uint8Array(ab, base + it.valueStart, it.valueEnd - it.valueStart)];
+    // A nested bucket: remember where its header is, so that bucket.bucket(key) with this
+    // very key (forEach, then open each child: containerd's listing pattern) skips the search.
+    // (Read transactions only: there the pages do not change under the view.)
+    const b = this.bucket;
+    if (!b.tx.writable) {
+      b.cursorKey = key;
+      b.cursorBuf = buf;
+      b.cursorVal = it.valueStart;
+      b.cursorValLen = it.valueEnd - it.valueStart;
     }
-    {
-      const p = top.page!;
-      const buf = p.buf;
-      if (buf !== this.viewBuf) {
-        this.viewBuf = buf;
-        this.viewAb = buf.buffer;
-        this.viewBase = buf.byteOffset;
-        this.viewWords = wordsOf(buf);
-      }
-      const i = top.index;
-      // Leaf element i (see page.ts): u32 flags, pos, ksize, vsize; key at elem + pos. The sizes
-      // are written as literals (16 = PAGE_HEADER_SIZE = LEAF_PAGE_ELEMENT_SIZE, 1 =
-      // BUCKET_LEAF_FLAG): optimized code loads an imported constant from its module cell with a
-      // hole check and, not knowing it is a small integer, does this arithmetic in doubles.
-      const e = p.off + 16 + i * 16;
-      if (e + 16 > buf.length) throw new CorruptionError(`page ${p.safeId()}: element ${i} lies outside the page`, p.safeId());
-      // A page of the mapped file starts at a multiple of the page size, so its element headers
-      // are whole little-endian u32 words: one load each instead of four bytes and six shifts/ors.
-      const w = this.viewWords;
-      let kStart: number, kEnd: number, vEnd: number, flags: number;
-      if (w !== undefined) {
-        const q = e >>> 2;
-        flags = w[q]!;
-        kStart = e + w[q + 1]!;
-        kEnd = kStart + w[q + 2]!;
-        vEnd = kEnd + w[q + 3]!;
-      } else {
-        flags = buf[e]!;
-        kStart = e + ((buf[e + 4]! | (buf[e + 5]! << 8) | (buf[e + 6]! << 16) | (buf[e + 7]! << 24)) >>> 0);
-        kEnd = kStart + ((buf[e + 8]! | (buf[e + 9]! << 8) | (buf[e + 10]! << 16) | (buf[e + 11]! << 24)) >>> 0);
-        vEnd = kEnd + ((buf[e + 12]! | (buf[e + 13]! << 8) | (buf[e + 14]! << 16) | (buf[e + 15]! << 24)) >>> 0);
-      }
-      if (vEnd > buf.length) throw new CorruptionError(`page ${p.safeId()}: element ${i} lies outside the page`, p.safeId());
-      // new Uint8Array(buffer, ...) makes the same view as subarray at half the cost (no species
-      // lookup); the ArrayBuffer is kept above because .buffer is a call into C++ (~8 ns) that
-      // optimized code does not inline.
-      const ab = this.viewAb!;
-      const base = this.viewBase;
-      const key = new Uint8Array(ab, base + kStart, kEnd - kStart);
-      if ((flags & 1) === 0) return [key, new Uint8Array(ab, base + kEnd, vEnd - kEnd)];
-      // A nested bucket: remember where its header is, so that bucket.bucket(key) with this
-      // very key (forEach, then open each child: containerd's listing pattern) skips the search.
-      // (Read transactions only: there the pages do not change under the view.)
-      const b = this.bucket;
-      if (!b.tx.writable) {
-        b.cursorKey = key;
-        b.cursorBuf = buf;
-        b.cursorVal = kEnd;
-        b.cursorValLen = vEnd - kEnd;
-      }
-      return [key, undefined];
-    }
+    return [key, undefined];
   }
 
   /**
@@ -182,6 +241,7 @@ export class Cursor {
         this.viewBuf = buf;
         this.viewAb = buf.buffer;
         this.viewBase = buf.byteOffset;
+        this.viewLength = buf.length;
         this.viewWords = wordsOf(buf);
       }
       const ab = this.viewAb!;
@@ -223,6 +283,148 @@ export class Cursor {
 
   /** Moves to the previous item; undefined before the start. */
   prev(): Entry | undefined {
+    return this.movePrev() ? this.entry() : undefined;
+  }
+
+  /** Moves to `key`, or the next key after it; undefined when there is none. */
+  seek(key: Uint8Array | string): Entry | undefined {
+    return this.moveTo(key) ? this.entry() : undefined;
+  }
+
+  // ---- moving without views: the item is this.item (see CursorItem) ----
+
+  /** first(), in place: true when the bucket has an item, then this.item is it. */
+  moveFirst(): boolean {
+    this.checkOpen();
+    this.truncate(0);
+    this.push(this.bucket.root);
+    this.descendFirst();
+    // An empty page can be reached (boltdb#450): move on.
+    if (this.top().count() === 0 && !this.advance()) return this.noItem();
+    return this.loadItem();
+  }
+
+  /** last(), in place. */
+  moveLast(): boolean {
+    this.checkOpen();
+    this.truncate(0);
+    const ref = this.push(this.bucket.root);
+    ref.index = ref.count() - 1;
+    this.descendLast();
+    return this.loadItem();
+  }
+
+  /**
+   * next(), in place: true when there is a next item, then this.item is it.
+   *
+   * The next element of the same leaf page (almost every step of a scan) is decoded here from
+   * what the leaf's first step cached on the cursor (leafTop, leafCount, leafElems and the view
+   * fields), in as few property loads as possible: a cold scan runs its first tens of thousands
+   * of steps before the optimizing compiler has this function, and there each load is an inline
+   * cache lookup. Everything else is moveNextSlow's.
+   */
+  moveNext(): boolean {
+    if (this.tx.closed) throw new ErrTxClosed();
+    const top = this.leafTop;
+    const i = top.index + 1;
+    if (i >= this.leafCount) return this.moveNextSlow();
+    top.index = i;
+    // Leaf element i (see page.ts): u32 flags, pos, ksize, vsize; key at elem + pos. 16 is
+    // LEAF_PAGE_ELEMENT_SIZE, written as a literal: optimized code loads an imported constant
+    // from its module cell with a hole check and, not knowing it is a small integer, does this
+    // arithmetic in doubles.
+    const e = this.leafElems + i * 16;
+    // A page of the mapped file starts at a multiple of the page size, so its element headers
+    // are whole little-endian u32 words: one load each instead of four bytes and six shifts/ors.
+    const w = this.viewWords;
+    let kStart: number, kEnd: number, vEnd: number, flags: number;
+    if (w !== undefined) {
+      const q = e >>> 2;
+      flags = w[q]!;
+      kStart = e + w[q + 1]!;
+      kEnd = kStart + w[q + 2]!;
+      vEnd = kEnd + w[q + 3]!;
+    } else {
+      const buf = this.viewBuf!;
+      flags = buf[e]!;
+      kStart = e + ((buf[e + 4]! | (buf[e + 5]! << 8) | (buf[e + 6]! << 16) | (buf[e + 7]! << 24)) >>> 0);
+      kEnd = kStart + ((buf[e + 8]! | (buf[e + 9]! << 8) | (buf[e + 10]! << 16) | (buf[e + 11]! << 24)) >>> 0);
+      vEnd = kEnd + ((buf[e + 12]! | (buf[e + 13]! << 8) | (buf[e + 14]! << 16) | (buf[e + 15]! << 24)) >>> 0);
+    }
+    if (vEnd > this.viewLength) throw outsidePage(top.page!, i);
+    // keyBuf and valueBuf were set to this page's bytes with leafTop.
+    const it = this.item;
+    it.keyStart = kStart;
+    it.keyEnd = kEnd;
+    it.valueStart = kEnd;
+    it.valueEnd = vEnd;
+    it.flags = flags;
+    return true;
+  }
+
+  /**
+   * moveNext's other cases: the first step on a leaf since its cache was dropped, the move onto
+   * the next leaf, and nodes. In a read scan every level above the leaf is a branch page, and the
+   * next leaf is usually the parent's next child: that page takes the exhausted one's place here;
+   * anything else (a node, an empty or non-leaf page, the parent's last child) takes the general
+   * walk, advance(). A leaf page reached is cached for moveNext's fast path, unless its element
+   * table does not fit in it (then loadItem checks each element).
+   *
+   * One function, on purpose: at over 460 bytes of bytecode V8 does not inline it into moveNext,
+   * and so not into the caller's scan loop either, whose compile (on the stack, early in a scan)
+   * then stays small; with this inlined it took ~20 ms and held up every other compile job.
+   */
+  private moveNextSlow(): boolean {
+    const stack = this.stack;
+    const depth = stack.length;
+    let top = stack[depth - 1];
+    if (top === undefined) return this.noItem();
+    if (top.index + 1 < top.leafCount) top.index++;
+    else {
+      const parent = depth >= 2 ? stack[depth - 2]! : undefined;
+      let leaf: ElemRef | undefined;
+      if (top.leafCount !== 0 && parent !== undefined && parent.node === undefined && this.bucket.rootNode === undefined) {
+        const pp = parent.page!;
+        const j = parent.index + 1;
+        if (j < pp.count) {
+          const p = this.tx.page(pp.branchPgid(j));
+          const n = p.count;
+          if ((p.flags & LEAF_PAGE_FLAG) !== 0 && n !== 0) {
+            parent.index = j;
+            // The exhausted entry is a leaf page's too: it becomes this one's (no allocation).
+            top.moveToLeaf(p, n);
+            leaf = top;
+          }
+        }
+      }
+      if (leaf !== undefined) top = leaf;
+      else {
+        if (!this.advance()) return this.noItem();
+        top = stack[stack.length - 1]!;
+      }
+    }
+    this.leafCount = 0;
+    if (top.leafCount === 0) return this.loadItem(); // a node
+    const p = top.page!;
+    const buf = p.buf;
+    if (buf !== this.viewBuf) {
+      this.viewBuf = buf;
+      this.viewAb = buf.buffer;
+      this.viewBase = buf.byteOffset;
+      this.viewLength = buf.length;
+      this.viewWords = wordsOf(buf);
+    }
+    const elems = p.off + PAGE_HEADER_SIZE;
+    if (elems + top.leafCount * LEAF_PAGE_ELEMENT_SIZE <= buf.length) {
+      this.leafTop = top;
+      this.leafCount = top.leafCount;
+      this.leafElems = elems;
+    }
+    return this.loadItem();
+  }
+
+  /** prev(), in place. */
+  movePrev(): boolean {
     this.checkOpen();
     for (let i = this.stack.length - 1; i >= 0; i--) {
       const e = this.stack[i]!;
@@ -230,20 +432,69 @@ export class Cursor {
         e.index--;
         break;
       }
-      this.stack.length = i;
+      this.truncate(i);
     }
-    if (this.stack.length === 0) return undefined;
+    if (this.stack.length === 0) return this.noItem();
     this.descendLast();
-    return toEntry(this.keyValue());
+    return this.loadItem();
   }
 
-  /** Moves to `key`, or the next key after it; undefined when there is none. */
-  seek(key: Uint8Array | string): Entry | undefined {
+  /** seek(key), in place: true when there is an item at or after key, then this.item is it. */
+  moveTo(key: Uint8Array | string): boolean {
     this.checkOpen();
-    let kv = this.seekKV(typeof key === 'string' ? new TextEncoder().encode(key) : key);
+    this.truncate(0);
+    this.search(typeof key === 'string' ? new TextEncoder().encode(key) : key, this.bucket.root);
     const ref = this.top();
-    if (ref.index >= ref.count()) kv = this.nextKV();
-    return toEntry(kv);
+    if (ref.index >= ref.count() && !this.advance()) return this.noItem();
+    return this.loadItem();
+  }
+
+  /** Drops the stack below depth n. */
+  private truncate(n: number): void {
+    this.stack.length = n;
+    this.leafCount = 0;
+  }
+
+  private noItem(): false {
+    this.leafCount = 0;
+    this.item.clear();
+    return false;
+  }
+
+  /** Reads the element under the cursor into this.item, checked as keyValue() checks it. */
+  private loadItem(): boolean {
+    const ref = this.top();
+    const count = ref.count();
+    if (count === 0 || ref.index >= count) return this.noItem();
+    const it = this.item;
+    if (ref.node) {
+      const inode = ref.node.inodes[ref.index]!;
+      it.keyBuf = inode.key;
+      it.keyStart = 0;
+      it.keyEnd = inode.key.length;
+      it.valueBuf = inode.value;
+      it.valueStart = 0;
+      it.valueEnd = inode.value.length;
+      it.flags = inode.flags;
+      return true;
+    }
+    const p = ref.page!;
+    const buf = p.buf;
+    const i = ref.index;
+    const e = p.off + PAGE_HEADER_SIZE + i * LEAF_PAGE_ELEMENT_SIZE;
+    if (e + LEAF_PAGE_ELEMENT_SIZE > buf.length) throw new CorruptionError(`page ${p.safeId()}: element ${i} lies outside the page`, p.safeId());
+    const kStart = e + u32(buf, e + 4);
+    const kEnd = kStart + u32(buf, e + 8);
+    const vEnd = kEnd + u32(buf, e + 12);
+    if (vEnd > buf.length) throw new CorruptionError(`page ${p.safeId()}: element ${i} lies outside the page`, p.safeId());
+    it.keyBuf = buf;
+    it.keyStart = kStart;
+    it.keyEnd = kEnd;
+    it.valueBuf = buf;
+    it.valueStart = kEnd;
+    it.valueEnd = vEnd;
+    it.flags = u32(buf, e);
+    return true;
   }
 
   /** Deletes the item under the cursor (not a nested bucket). */
@@ -259,7 +510,7 @@ export class Cursor {
   // ---- internals shared with Bucket ----
 
   firstKV(): KV {
-    this.stack.length = 0;
+    this.truncate(0);
     this.push(this.bucket.root);
     this.descendFirst();
     // An empty page can be reached (boltdb#450): move on.
@@ -269,7 +520,7 @@ export class Cursor {
 
   /** Positions at key (or where it would be) without moving past a page end. */
   seekKV(key: Uint8Array): KV {
-    this.stack.length = 0;
+    this.truncate(0);
     this.search(key, this.bucket.root);
     return this.keyValue();
   }
@@ -296,11 +547,11 @@ export class Cursor {
   }
 
   nextKV(): KV {
-    return this.moveNext() ? this.keyValue() : NONE;
+    return this.advance() ? this.keyValue() : NONE;
   }
 
   /** Moves to the next element (skipping empty pages); false past the end. */
-  private moveNext(): boolean {
+  private advance(): boolean {
     for (;;) {
       let i: number;
       for (i = this.stack.length - 1; i >= 0; i--) {
@@ -311,7 +562,7 @@ export class Cursor {
         }
       }
       if (i === -1) return false;
-      this.stack.length = i + 1;
+      this.truncate(i + 1);
       this.descendFirst();
       if (this.top().count() === 0) continue;
       return true;
@@ -389,9 +640,4 @@ export class Cursor {
     for (let i = 0; i < this.stack.length - 1; i++) n = n.childAt(this.stack[i]!.index);
     return n;
   }
-}
-
-function toEntry(kv: KV): Entry | undefined {
-  if (kv.key === undefined) return undefined;
-  return [kv.key, kv.flags & BUCKET_LEAF_FLAG ? undefined : kv.value];
 }

@@ -2,7 +2,7 @@
 export { open, DB, mmapSize, type Options, type DBStats } from './db.js';
 export { Tx, type TxStats } from './tx.js';
 export { Bucket, type BucketStats, type Bytes, MAX_KEY_SIZE, MAX_VALUE_SIZE, DEFAULT_FILL_PERCENT } from './bucket.js';
-export { Cursor, type Entry } from './cursor.js';
+export { Cursor, CursorItem, type Entry } from './cursor.js';
 export * from './errors.js';
 export { Page, pageTypeName, PAGE_HEADER_SIZE, BRANCH_PAGE_FLAG, LEAF_PAGE_FLAG, META_PAGE_FLAG, FREELIST_PAGE_FLAG, BUCKET_LEAF_FLAG } from './page.js';
 export { type Meta, MAGIC, VERSION, readMeta, validateMeta, fnv64a } from './meta.js';
