@@ -52,7 +52,7 @@ function write(db: DB, batch: number, random: boolean): void {
 
 const imageName = (i: number) => te.encode(`registry.example.com/team/app-${String(i).padStart(5, '0')}:v1`);
 
-const readOnly = ['scan', 'get', 'nested-get', 'list-images'].includes(row);
+const readOnly = ['scan', 'scan-move', 'get', 'nested-get', 'list-images'].includes(row);
 const openStart = process.hrtime.bigint();
 const db = open(file, { readOnly });
 try {
@@ -71,6 +71,16 @@ try {
       db.view((tx) => {
         const c = tx.bucket(BENCH)!.cursor();
         for (let e = c.first(); e; e = c.next()) count++;
+      });
+      report(start, count);
+      break;
+    }
+    case 'scan-move': {
+      const start = process.hrtime.bigint();
+      let count = 0;
+      db.view((tx) => {
+        const c = tx.bucket(BENCH)!.cursor();
+        for (let ok = c.moveFirst(); ok; ok = c.moveNext()) count++;
       });
       report(start, count);
       break;
