@@ -221,63 +221,14 @@ export class Cursor {
   }
 
   /**
-   * @internal Bucket.forEach: fn for every item from the first. In a read transaction the rest
-   * of each leaf page is walked in this loop instead of a next() call per item (the same
-   * decoding as next(), written out again): a cold listing spends less per item before the
-   * optimizing compiler catches up, and this loop is compiled on the stack (OSR) early.
+   * @internal Bucket.forEach: fn for every item from the first, as first()/next() return them.
+   * (A copy of the element decoding walked each leaf page here until moveNext's fast path made
+   * it no faster: a cold listing of 10k images, median of 21, 33.4 -> 32.0 ms without it.)
    */
   each(fn: (key: Uint8Array, value: Uint8Array | undefined) => void): void {
-    const b = this.bucket;
-    const tx = b.tx;
-    const readOnly = !tx.writable;
-    for (let entry = this.first(); entry !== undefined; entry = this.next()) {
-      fn(entry[0], entry[1]);
-      if (!readOnly) continue;
-      const top = this.stack[this.stack.length - 1];
-      if (top === undefined || top.leafCount === 0) continue;
-      const p = top.page!;
-      const buf = p.buf;
-      if (buf !== this.viewBuf) {
-        this.viewBuf = buf;
-        this.viewAb = buf.buffer;
-        this.viewBase = buf.byteOffset;
-        this.viewLength = buf.length;
-        this.viewWords = wordsOf(buf);
-      }
-      const ab = this.viewAb!;
-      const base = this.viewBase;
-      const w = this.viewWords;
-      const n = top.leafCount;
-      const len = buf.length;
-      for (let i = top.index + 1; i < n; i++) {
-        if (tx.closed) throw new ErrTxClosed();
-        top.index = i;
-        const e = p.off + 16 + i * 16;
-        if (e + 16 > len) throw new CorruptionError(`page ${p.safeId()}: element ${i} lies outside the page`, p.safeId());
-        let kStart: number, kEnd: number, vEnd: number, flags: number;
-        if (w !== undefined) {
-          const q = e >>> 2;
-          flags = w[q]!;
-          kStart = e + w[q + 1]!;
-          kEnd = kStart + w[q + 2]!;
-          vEnd = kEnd + w[q + 3]!;
-        } else {
-          flags = buf[e]!;
-          kStart = e + ((buf[e + 4]! | (buf[e + 5]! << 8) | (buf[e + 6]! << 16) | (buf[e + 7]! << 24)) >>> 0);
-          kEnd = kStart + ((buf[e + 8]! | (buf[e + 9]! << 8) | (buf[e + 10]! << 16) | (buf[e + 11]! << 24)) >>> 0);
-          vEnd = kEnd + ((buf[e + 12]! | (buf[e + 13]! << 8) | (buf[e + 14]! << 16) | (buf[e + 15]! << 24)) >>> 0);
-        }
-        if (vEnd > len) throw new CorruptionError(`page ${p.safeId()}: element ${i} lies outside the page`, p.safeId());
-        const key = new Uint8Array(ab, base + kStart, kEnd - kStart);
-        if ((flags & 1) === 0) fn(key, new Uint8Array(ab, base + kEnd, vEnd - kEnd));
-        else {
-          b.cursorKey = key;
-          b.cursorBuf = buf;
-          b.cursorVal = kEnd;
-          b.cursorValLen = vEnd - kEnd;
-          fn(key, undefined);
-        }
-      }
+    for (let ok = this.moveFirst(); ok; ok = this.moveNext()) {
+      const e = this.entry();
+      fn(e[0], e[1]);
     }
   }
 
