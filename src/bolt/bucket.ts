@@ -229,13 +229,74 @@ function seekInline(buf: Uint8Array, off: number, end: number, key: Uint8Array):
   return e;
 }
 
+/** seekRootLeaf's answer when the root is not a leaf page: seekPages walks the tree. */
+const BRANCH = -3;
+
 /**
- * seekElem over the mapped file from page `root` down: page headers and element headers are
- * read as u32 words of the chunk (pages start at multiples of the page size); a chunk that
- * cannot be read as words (a big-endian host, an unaligned in-memory image), a page outside
- * one chunk, or anything that fails a check returns SLOW.
+ * seekElem for a bucket whose root page is a leaf (containerd's image, container, lease and
+ * target buckets: a handful of keys each), in a fraction of seekPages' code: a cold process
+ * runs this in the interpreter for its first thousands of lookups, and a small function is
+ * optimized after fewer of them. The binary search compares whole keys (the common-prefix
+ * bookkeeping only pays over many keys) and stops at the element that compares equal.
+ * BRANCH when the root is not a leaf page; SLOW as seekPages.
  */
+function seekRootLeaf(data: DataMap, ps: number, root: number, key: Uint8Array): number {
+  const pos = root * ps;
+  if (pos + ps > data.length) return SLOW;
+  const chunkSize = data.chunkSize;
+  const ci = pos < chunkSize ? 0 : Math.floor(pos / chunkSize);
+  const buf = data.chunks[ci];
+  const off = pos - ci * chunkSize;
+  if (buf === undefined || off + ps > buf.length) return SLOW;
+  const w = wordsOf(buf);
+  if (w === undefined) return SLOW;
+  const h = off >>> 2;
+  const fc = w[h + 2]!; // u16 flags, u16 count
+  if ((fc & LEAF_PAGE_FLAG) === 0) return BRANCH;
+  const overflow = w[h + 3]!;
+  if (overflow !== 0 && (pos + (overflow + 1) * ps > data.length || off + (overflow + 1) * ps > buf.length)) return SLOW;
+  const count = fc >>> 16;
+  const end = buf.length;
+  const elems = off + 16;
+  const keyLen = key.length;
+  let lo = 0,
+    hi = count;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const e = elems + mid * 16;
+    if (e + 16 > end) return SLOW;
+    const q = e >>> 2;
+    const kStart = e + w[q + 1]!;
+    const kLen = w[q + 2]!;
+    if (kStart + kLen > end) return SLOW;
+    const n = kLen < keyLen ? kLen : keyLen;
+    let c = 0;
+    for (let i = 0; i < n; i++) {
+      c = buf[kStart + i]! - key[i]!;
+      if (c !== 0) break;
+    }
+    if (c === 0) c = kLen - keyLen;
+    if (c < 0) lo = mid + 1;
+    else if (c > 0) hi = mid;
+    else {
+      // The key itself (in a sound page the only copy; on a damaged one whose keys are out of
+      // order, an element that does hold this key, never a neighbour).
+      const vLen = w[q + 3]!;
+      if (kStart + kLen + vLen > end) return SLOW;
+      seekBuf = buf;
+      seekFlags = w[q]!;
+      seekKStart = kStart;
+      seekKLen = kLen;
+      seekVLen = vLen;
+      return e;
+    }
+  }
+  return NOT_FOUND;
+}
+
 function seekPages(data: DataMap, ps: number, root: number, key: Uint8Array): number {
+  const r = seekRootLeaf(data, ps, root, key);
+  if (r !== BRANCH) return r;
   const chunkSize = data.chunkSize;
   const keyLen = key.length;
   let pgid = root;

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ErrTxClosed, open, type Bucket } from '../../src/bolt/index.js';
+import { CorruptionError, ErrTxClosed, open, type Bucket } from '../../src/bolt/index.js';
 import { tmpdir } from '../helpers/bolt.js';
 
 const key = (n: number): Uint8Array => {
@@ -328,5 +328,57 @@ test('Bucket_get_outOfOrderKeyIsNotTakenForTheOneSearched', () => {
     });
   } finally {
     db2.close();
+  }
+});
+
+// A bucket whose root page is a leaf (containerd's image and target buckets) is searched by a
+// smaller function than deeper trees. An element header pointing past the end of the file (its
+// key position, key size or value size), a count that runs the element table past it, or an
+// overflow that runs the page past it, must
+// not be read: the lookup takes the checked path and throws a CorruptionError naming the page,
+// never a RangeError from a view past the mapping and never bytes from outside the file.
+test('Bucket_get_rootLeafElementPastTheFileIsACorruptionError', () => {
+  const file = path.join(tmpdir(), 'db');
+  const db = open(file);
+  const keys = ['createdat', 'labels', 'target', 'updatedat'];
+  db.update((tx) => {
+    const b = tx.createBucket('img');
+    for (const k of keys) b.put(k, `value-of-${k}`.padEnd(300, '.'));
+  });
+  const root = db.view((tx) => {
+    const b = tx.bucket('img')!;
+    assert.equal(b.stats().depth, 1, 'img is one leaf page');
+    assert.notEqual(b.root, 0, 'img is not inline');
+    return b.root;
+  });
+  db.close();
+  const ps = 4096;
+  const clean = fs.readFileSync(file);
+  const elem = (i: number) => root * ps + 16 + i * 16;
+  const cases: [string, (b: Buffer) => void, string][] = [
+    // Element 2 ('target'): u32 flags, pos, ksize, vsize.
+    ['value size', (b) => b.writeUInt32LE(0x7fff0000, elem(2) + 12), 'target'],
+    ['key position', (b) => b.writeUInt32LE(0x7fff0000, elem(2) + 4), 'target'],
+    ['key size', (b) => b.writeUInt32LE(0x7fff0000, elem(2) + 8), 'target'],
+    ['element count', (b) => b.writeUInt16LE(0xffff, root * ps + 10), 'zzz'],
+    // The page header's overflow: the page would run past the end of the file.
+    ['overflow', (b) => b.writeUInt32LE(0x7fff0000, root * ps + 12), 'target'],
+  ];
+  for (const [what, damage, key] of cases) {
+    const bytes = Buffer.from(clean);
+    damage(bytes);
+    const bad = path.join(tmpdir(), 'bad.db');
+    fs.writeFileSync(bad, bytes);
+    const db2 = open(bad, { readOnly: true });
+    try {
+      db2.view((tx) => {
+        const b = tx.bucket('img')!;
+        for (const lookup of [() => b.get(key), () => b.bucket(key)]) {
+          assert.throws(lookup, (e: unknown) => e instanceof CorruptionError && e.pgid === root, `${what}: ${key}`);
+        }
+      });
+    } finally {
+      db2.close();
+    }
   }
 });
