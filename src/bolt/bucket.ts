@@ -171,6 +171,8 @@ function sameBytes(buf: Uint8Array, start: number, key: Uint8Array): boolean {
  * seekElem over an inline bucket: one leaf page image at buf[off, end) (the bucket's value
  * after its header, at any alignment, so read byte by byte; nothing at or past `end` is read).
  * Written out, without calls: it runs cold in short-lived processes, where every call costs.
+ * An inline bucket holds at most a quarter page, so, as seekRootLeaf, it compares whole keys
+ * and stops at the element that compares equal.
  */
 function seekInline(buf: Uint8Array, off: number, end: number, key: Uint8Array): number {
   if (off + 16 > end) return SLOW;
@@ -179,10 +181,7 @@ function seekInline(buf: Uint8Array, off: number, end: number, key: Uint8Array):
   const keyLen = key.length;
   const elems = off + 16;
   let lo = 0,
-    hi = count,
-    loLcp = 0,
-    hiLcp = 0,
-    wholeMatch = -1; // an element whose whole key, from byte 0, was compared equal
+    hi = count;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     const e = elems + mid * 16;
@@ -191,42 +190,26 @@ function seekInline(buf: Uint8Array, off: number, end: number, key: Uint8Array):
     const kLen = (buf[e + 8]! | (buf[e + 9]! << 8) | (buf[e + 10]! << 16) | (buf[e + 11]! << 24)) >>> 0;
     if (kStart + kLen > end) return SLOW;
     const n = kLen < keyLen ? kLen : keyLen;
-    const from = loLcp < hiLcp ? loLcp : hiLcp;
-    let i = from;
     let c = 0;
-    for (; i < n; i++) {
+    for (let i = 0; i < n; i++) {
       c = buf[kStart + i]! - key[i]!;
       if (c !== 0) break;
     }
-    if (c === 0) {
-      c = kLen - keyLen;
-      i = n;
-      if (c === 0 && from === 0) wholeMatch = mid;
-    }
-    if (c < 0) {
-      lo = mid + 1;
-      loLcp = i;
-    } else {
-      hi = mid;
-      hiLcp = i;
+    if (c === 0) c = kLen - keyLen;
+    if (c < 0) lo = mid + 1;
+    else if (c > 0) hi = mid;
+    else {
+      const vLen = (buf[e + 12]! | (buf[e + 13]! << 8) | (buf[e + 14]! << 16) | (buf[e + 15]! << 24)) >>> 0;
+      if (kStart + kLen + vLen > end) return SLOW;
+      seekBuf = buf;
+      seekFlags = buf[e]!;
+      seekKStart = kStart;
+      seekKLen = kLen;
+      seekVLen = vLen;
+      return e;
     }
   }
-  if (lo >= count) return NOT_FOUND;
-  const e = elems + lo * 16;
-  if (e + 16 > end) return SLOW;
-  const kStart = e + ((buf[e + 4]! | (buf[e + 5]! << 8) | (buf[e + 6]! << 16) | (buf[e + 7]! << 24)) >>> 0);
-  const kLen = (buf[e + 8]! | (buf[e + 9]! << 8) | (buf[e + 10]! << 16) | (buf[e + 11]! << 24)) >>> 0;
-  const vLen = (buf[e + 12]! | (buf[e + 13]! << 8) | (buf[e + 14]! << 16) | (buf[e + 15]! << 24)) >>> 0;
-  if (kStart < off || kStart + kLen + vLen > end) return SLOW;
-  // The whole key, from byte 0 (the search skipped prefixes it inferred from sorted order),
-  // unless the search already compared this element's whole key.
-  if (lo !== wholeMatch && (kLen !== keyLen || !sameBytes(buf, kStart, key))) return NOT_FOUND;
-  seekBuf = buf;
-  seekFlags = buf[e]!;
-  seekKStart = kStart;
-  seekKLen = kLen;
-  seekVLen = vLen;
-  return e;
+  return NOT_FOUND;
 }
 
 /** seekRootLeaf's answer when the root is not a leaf page: seekPages walks the tree. */
