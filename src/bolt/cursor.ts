@@ -6,6 +6,7 @@ import type { Bucket } from './bucket.js';
 import { CorruptionError, ErrIncompatibleValue, ErrTxClosed, ErrTxNotWritable } from './errors.js';
 import type { Node } from './node.js';
 import type { Tx } from './tx.js';
+import { DataMap } from './file.js';
 import { BRANCH_PAGE_FLAG, BUCKET_LEAF_FLAG, LEAF_PAGE_ELEMENT_SIZE, LEAF_PAGE_FLAG, PAGE_HEADER_SIZE, Page, compareAt, compareKeys, u32, wordsOf } from './page.js';
 
 /** Deeper than any real tree (a 64-level tree of 2-key pages holds 2^64 keys): a cycle. */
@@ -337,12 +338,44 @@ export class Cursor {
       if (top.leafCount !== 0 && parent !== undefined && parent.node === undefined && this.bucket.rootNode === undefined) {
         const pp = parent.page!;
         const j = parent.index + 1;
-        if (j < pp.count) {
-          const p = this.tx.page(pp.branchPgid(j));
+        const tx = this.tx;
+        const data = tx.data;
+        const pbuf = pp.buf;
+        // In a read transaction over the mapped file, the parent's element and the child's page
+        // header are read as words of the chunk, as seekPages reads them (the parent usually
+        // lies in the chunk the leaf did); anything else goes through tx.page.
+        const pw = pbuf === this.viewBuf ? this.viewWords : undefined;
+        if (pw !== undefined && !tx.writable && data instanceof DataMap) {
+          const ph = pp.off >>> 2;
+          const e = pp.off + 16 + j * 16;
+          if (j < pw[ph + 2]! >>> 16 && e + 16 <= pbuf.length) {
+            const q = e >>> 2;
+            const hi = pw[q + 3]!;
+            const pgid = hi === 0 ? pw[q + 2]! : hi * 0x100000000 + pw[q + 2]!;
+            const ps = tx.db.pageSize;
+            const pos = pgid * ps;
+            const chunkSize = data.chunkSize;
+            const ci = pos < chunkSize ? 0 : Math.floor(pos / chunkSize);
+            const buf = data.chunks[ci];
+            const off = pos - ci * chunkSize;
+            if (buf === pbuf && pos + ps <= data.length && off + ps <= buf.length) {
+              const fc = pw[(off >>> 2) + 2]!;
+              const n = fc >>> 16;
+              if ((fc & LEAF_PAGE_FLAG) !== 0 && n !== 0 && pw[(off >>> 2) + 3]! === 0) {
+                parent.index = j;
+                // The exhausted entry is a leaf page's too: it becomes this one's (no allocation
+                // but the Page).
+                top.moveToLeaf(new Page(buf, off), n);
+                leaf = top;
+              }
+            }
+          }
+        }
+        if (leaf === undefined && j < pp.count) {
+          const p = tx.page(pp.branchPgid(j));
           const n = p.count;
           if ((p.flags & LEAF_PAGE_FLAG) !== 0 && n !== 0) {
             parent.index = j;
-            // The exhausted entry is a leaf page's too: it becomes this one's (no allocation).
             top.moveToLeaf(p, n);
             leaf = top;
           }

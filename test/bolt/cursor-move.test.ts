@@ -46,18 +46,19 @@ function checkAgainstModel(b: Bucket, model: Model): void {
   const want = model.map(([k, v]) => [k, v] as [string, string | undefined]);
   const forward: [string, string | undefined][] = [];
   const c = b.cursor();
-  for (let ok = c.moveFirst(); ok; ok = c.moveNext()) forward.push(itemOf(c));
+  // Bounded: a cursor that repeats items must fail here, not run forever.
+  for (let ok = c.moveFirst(); ok && forward.length <= want.length; ok = c.moveNext()) forward.push(itemOf(c));
   assert.deepEqual(forward, want, 'moveFirst/moveNext');
   assert.equal(c.moveNext(), false, 'past the end stays past it');
   assert.equal(c.item.keyLength, 0);
 
   const viaEntries: [string, string | undefined][] = [];
   const e2 = b.cursor();
-  for (let e = e2.first(); e; e = e2.next()) viaEntries.push([hex(e[0]), e[1] === undefined ? undefined : hex(e[1])]);
+  for (let e = e2.first(); e && viaEntries.length <= want.length; e = e2.next()) viaEntries.push([hex(e[0]), e[1] === undefined ? undefined : hex(e[1])]);
   assert.deepEqual(viaEntries, want, 'first/next');
 
   const backward: [string, string | undefined][] = [];
-  for (let ok = c.moveLast(); ok; ok = c.movePrev()) backward.push(itemOf(c));
+  for (let ok = c.moveLast(); ok && backward.length <= want.length; ok = c.movePrev()) backward.push(itemOf(c));
   assert.deepEqual(backward, [...want].reverse(), 'moveLast/movePrev');
 
   // Seeks: each key, the key with a byte added (between it and the next), and the empty key.
@@ -144,7 +145,8 @@ test('Cursor_move_matchesTheModelOverPagesAndNodes', () => {
 
 test('Cursor_moveNext_walksEveryLeafOfADeepTree', () => {
   // 60k keys: a root branch page, branch pages under it and leaves under those, so a scan moves
-  // to the parent's next child and, every few hundred leaves, past an exhausted parent.
+  // to the parent's next child (read from the mapped page in a read transaction, through
+  // tx.page otherwise) and, every few hundred leaves, past an exhausted parent.
   const db = open(path.join(tmpdir(), 'db'));
   const key = (i: number) => {
     const k = new Uint8Array(8);
@@ -188,6 +190,29 @@ test('Cursor_moveNext_walksEveryLeafOfADeepTree', () => {
       assert.equal(e === undefined, s + 1 >= 60_000);
     }
   });
+  // The same walk in a write transaction before any change (pages, not nodes), and over leaves
+  // with overflow pages (values larger than a page).
+  db.update((tx) => {
+    const c = tx.bucket('b')!.cursor();
+    let n = 0;
+    for (let ok = c.moveFirst(); ok; ok = c.moveNext()) assert.equal(c.item.compareKey(key(n++)), 0);
+    assert.equal(n, 60_000);
+    const big = tx.createBucket('big');
+    for (let i = 0; i < 400; i++) big.put(key(i), new Uint8Array(5000 + i).fill(i & 0xff));
+  });
+  db.view((tx) => {
+    const b = tx.bucket('big')!;
+    assert.ok(b.stats().depth >= 2 && b.stats().leafOverflowN > 0, 'big has branch pages and overflow leaves');
+    const c = b.cursor();
+    let n = 0;
+    for (let ok = c.moveFirst(); ok; ok = c.moveNext()) {
+      assert.equal(c.item.compareKey(key(n)), 0);
+      assert.equal(c.item.valueLength, 5000 + n);
+      assert.equal(c.item.valueBuf[c.item.valueEnd - 1], n & 0xff);
+      n++;
+    }
+    assert.equal(n, 400);
+  });
   db.close();
 });
 
@@ -230,7 +255,7 @@ test('Cursor_moveNext_elementOutsideItsPageIsACorruptionError', () => {
       const c = tx.bucket('b')!.cursor();
       let steps = 0;
       const walk = () => {
-        for (let ok = c.moveFirst(); ok; ok = c.moveNext()) steps++;
+        for (let ok = c.moveFirst(); ok && steps < 1000; ok = c.moveNext()) steps++;
       };
       assert.throws(walk, (e: unknown) => e instanceof CorruptionError && e.pgid === root);
       assert.equal(steps, 10, 'the items before the damaged one are read');
