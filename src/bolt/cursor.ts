@@ -271,9 +271,9 @@ export class Cursor {
    *
    * The next element of the same leaf page (almost every step of a scan) is decoded here from
    * what the leaf's first step cached on the cursor (leafTop, leafCount, leafElems and the view
-   * fields), in as few property loads as possible: a cold scan runs its first tens of thousands
-   * of steps before the optimizing compiler has this function, and there each load is an inline
-   * cache lookup. Everything else is moveNextSlow's.
+   * fields), in as few property loads as possible: a cold scan runs its first thousands of steps
+   * before the optimizing compiler has this function, and there each load is an inline cache
+   * lookup. Everything else is moveNextSlow's.
    */
   moveNext(): boolean {
     if (this.tx.closed) throw new ErrTxClosed();
@@ -321,10 +321,6 @@ export class Cursor {
    * anything else (a node, an empty or non-leaf page, the parent's last child) takes the general
    * walk, advance(). A leaf page reached is cached for moveNext's fast path, unless its element
    * table does not fit in it (then loadItem checks each element).
-   *
-   * One function, on purpose: at over 460 bytes of bytecode V8 does not inline it into moveNext,
-   * and so not into the caller's scan loop either, whose compile (on the stack, early in a scan)
-   * then stays small; with this inlined it took ~20 ms and held up every other compile job.
    */
   private moveNextSlow(): boolean {
     const stack = this.stack;
