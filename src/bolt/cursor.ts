@@ -65,8 +65,9 @@ function outsidePage(p: Page, i: number): CorruptionError {
  *   key   = keyBuf[keyStart, keyEnd)
  *   value = valueBuf[valueStart, valueEnd)   (the nested bucket's header when isBucket)
  *
- * On a page keyBuf and valueBuf are the page's bytes (the mapped file, in a read transaction);
- * on a node (a bucket changed by this write transaction) they are the node's own arrays. The
+ * On a page keyBuf and valueBuf are the bytes the page lies in (a chunk of the mapped file, in
+ * a read transaction), and the offsets count from their start; on a node (a bucket changed by
+ * this write transaction) they are the node's own arrays. The
  * fields are read-only for callers; they change with the cursor's next move and, like every
  * view, are valid for the transaction only. After a move that returned false they describe no
  * item (empty key).
