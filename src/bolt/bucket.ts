@@ -219,8 +219,10 @@ const BRANCH = -3;
  * seekElem for a bucket whose root page is a leaf (containerd's image, container, lease and
  * target buckets: a handful of keys each), in 565 bytes of bytecode against seekPages' 921: a
  * cold process runs this in the interpreter for its first thousands of lookups, and a smaller
- * function is optimized after fewer of them. The binary search compares whole keys (the common-prefix
- * bookkeeping only pays over many keys) and stops at the element that compares equal.
+ * function is optimized after fewer of them. The binary search compares whole keys (the
+ * common-prefix bookkeeping only pays over many keys) and stops at the element that compares
+ * equal. The comparison is written out, as in seekInline, not a compareAt call per probe: with
+ * the call a cold listing of 10k images took 1.2 ms longer (two batches of 41 runs in turn).
  * BRANCH when the root is not a leaf page; SLOW as seekPages.
  */
 function seekRootLeaf(data: DataMap, ps: number, root: number, key: Uint8Array): number {
