@@ -600,16 +600,11 @@ export class Cursor {
     e.index = lo;
   }
 
+  /** The element under the cursor as views (a nested bucket's value is its header), as loadItem checks it. */
   keyValue(): KV {
-    const ref = this.top();
-    const count = ref.count();
-    if (count === 0 || ref.index >= count) return NONE;
-    if (ref.node) {
-      const inode = ref.node.inodes[ref.index]!;
-      return { key: inode.key, value: inode.value, flags: inode.flags };
-    }
-    const p = ref.page!;
-    return { key: p.leafKey(ref.index), value: p.leafValue(ref.index), flags: p.leafFlags(ref.index) };
+    if (!this.loadItem()) return NONE;
+    const it = this.item;
+    return { key: view(it.keyBuf, it.keyStart, it.keyEnd), value: view(it.valueBuf, it.valueStart, it.valueEnd), flags: it.flags };
   }
 
   /** The leaf node under the cursor, materializing the path from the root. */
