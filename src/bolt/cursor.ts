@@ -214,10 +214,11 @@ export class Cursor {
     // (Read transactions only: there the pages do not change under the view.)
     const b = this.bucket;
     if (!b.tx.writable) {
-      b.cursorKey = key;
-      b.cursorBuf = buf;
-      b.cursorVal = it.valueStart;
-      b.cursorValLen = it.valueEnd - it.valueStart;
+      const more = b.more ?? b.extras();
+      more.cursorKey = key;
+      more.cursorBuf = buf;
+      more.cursorVal = it.valueStart;
+      more.cursorValLen = it.valueEnd - it.valueStart;
     }
     return [key, undefined];
   }
