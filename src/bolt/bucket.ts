@@ -288,7 +288,11 @@ function seekRootLeaf(data: DataMap, ps: number, root: number, key: Uint8Array):
  */
 function seekPages(data: DataMap, ps: number, root: number, key: Uint8Array): number {
   const r = seekRootLeaf(data, ps, root, key);
-  if (r !== BRANCH) return r;
+  return r === BRANCH ? seekBranches(data, ps, root, key) : r;
+}
+
+/** seekPages below a root that is a branch page (bucket() and get() call seekRootLeaf first themselves). */
+function seekBranches(data: DataMap, ps: number, root: number, key: Uint8Array): number {
   const chunkSize = data.chunkSize;
   const keyLen = key.length;
   let pgid = root;
@@ -569,14 +573,15 @@ export class Bucket {
     } else if (this.rootNode === undefined) {
       const inline = this.inlineBuf;
       const data = tx.data;
-      const e =
+      let e =
         this.root === 0
           ? inline === undefined
             ? SLOW
             : seekInline(inline, this.inlineStart + BUCKET_HEADER_SIZE, this.inlineEnd, n)
           : data instanceof DataMap
-            ? seekPages(data, tx.db.pageSize, this.root, n)
+            ? seekRootLeaf(data, tx.db.pageSize, this.root, n)
             : SLOW;
+      if (e === BRANCH) e = seekBranches(data as DataMap, tx.db.pageSize, this.root, n);
       if (e === NOT_FOUND) return undefined;
       if (e !== SLOW) return (seekFlags & BUCKET_LEAF_FLAG) === 0 ? undefined : this.openBucketAt(seekBuf, seekKStart + seekKLen, seekVLen);
     }
@@ -693,14 +698,15 @@ export class Bucket {
     if (this.rootNode === undefined && (tx.pages === undefined || tx.pages.size === 0)) {
       const inline = this.inlineBuf;
       const data = tx.data;
-      const e =
+      let e =
         this.root === 0
           ? inline === undefined
             ? SLOW
             : seekInline(inline, this.inlineStart + BUCKET_HEADER_SIZE, this.inlineEnd, k)
           : data instanceof DataMap
-            ? seekPages(data, tx.db.pageSize, this.root, k)
+            ? seekRootLeaf(data, tx.db.pageSize, this.root, k)
             : SLOW;
+      if (e === BRANCH) e = seekBranches(data as DataMap, tx.db.pageSize, this.root, k);
       if (e === NOT_FOUND) return undefined;
       if (e !== SLOW) {
         if ((seekFlags & BUCKET_LEAF_FLAG) !== 0) return undefined;
