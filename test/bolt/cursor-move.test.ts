@@ -269,3 +269,92 @@ test('Cursor_moveNext_elementOutsideItsPageIsACorruptionError', () => {
   }
 });
 
+
+test('Cursor_moveNext_stepOntoADamagedOrEmptyLeafReadsAsTheGeneralWalk', () => {
+  // The step onto the parent's next child reads that leaf's header and first element from the
+  // mapped chunk: a first element whose value runs past the page, an element count whose table
+  // runs past the end of the file, or a page that is not a leaf must not be taken as they stand:
+  // the scan reads every item of the first leaf, then fails with the damaged page's id. An empty
+  // leaf is stepped over.
+  const build = (file: string) => {
+    const db = open(file);
+    db.update((tx) => {
+      const b = tx.createBucket('b');
+      for (let i = 0; i < 400; i++) b.put(`key${String(i).padStart(4, '0')}`, new Uint8Array(40));
+    });
+    const root = db.view((tx) => tx.bucket('b')!.root);
+    db.close();
+    const raw = fs.readFileSync(file);
+    const ps = 4096;
+    assert.equal(raw.readUInt16LE(root * ps + 8) & 0x01, 0x01, 'the root is a branch page');
+    // Branch elements: pos, ksize (u32), pgid (u64). The first two children are leaves.
+    const first = Number(raw.readBigUInt64LE(root * ps + 16 + 8));
+    const second = Number(raw.readBigUInt64LE(root * ps + 16 + 16 + 8));
+    return { raw, ps, root, first, second, firstCount: raw.readUInt16LE(first * ps + 10) };
+  };
+  const scan = (file: string, damaged: number, firstCount: number, exact?: number) => {
+    const db = open(file, { readOnly: true });
+    try {
+      db.view((tx) => {
+        const c = tx.bucket('b')!.cursor();
+        let steps = 0;
+        assert.throws(
+          () => {
+            for (let ok = c.moveFirst(); ok && steps < 10_000; ok = c.moveNext()) steps++;
+          },
+          (e: unknown) => e instanceof CorruptionError && e.pgid === damaged,
+        );
+        assert.ok(steps >= firstCount, `the first leaf's ${firstCount} items are read (${steps})`);
+        if (exact !== undefined) assert.equal(steps, exact);
+      });
+    } finally {
+      db.close();
+    }
+  };
+  const a = path.join(tmpdir(), 'value');
+  const va = build(a);
+  va.raw.writeUInt32LE(0x7fff0000, va.second * va.ps + 16 + 12); // element 0's vsize
+  fs.writeFileSync(a, va.raw);
+  scan(a, va.second, va.firstCount);
+  // The count: the second leaf is copied to the file's last page (the root's element points
+  // there), its keys and values zeroed, its count raised past the end of the file. Its element
+  // slots that fit in the page read as empty items (zeros: within the mapped file, as Go would
+  // read them); the first slot past the end of the file fails, not read as NaN offsets.
+  const b = path.join(tmpdir(), 'count');
+  const vb = build(b);
+  const last = vb.raw.length / vb.ps - 1;
+  assert.ok(last > vb.second && vb.raw.subarray(last * vb.ps).every((x) => x === 0), 'the last page is unused');
+  const count = vb.raw.readUInt16LE(vb.second * vb.ps + 10);
+  vb.raw.copy(vb.raw, last * vb.ps, vb.second * vb.ps, vb.second * vb.ps + 16 + count * 16);
+  vb.raw.writeBigUInt64LE(BigInt(last), vb.root * vb.ps + 16 + 16 + 8); // the root's second child
+  vb.raw.writeUInt32LE(last, last * vb.ps); // the page's own id
+  vb.raw.writeUInt16LE(0xffff, last * vb.ps + 10);
+  fs.writeFileSync(b, vb.raw);
+  scan(b, last, vb.firstCount, vb.firstCount + (vb.ps - 16) / 16);
+  // Not a leaf: a freelist page where the second leaf was fails as the general walk fails on it.
+  const d = path.join(tmpdir(), 'type');
+  const vd = build(d);
+  vd.raw.writeUInt16LE(0x10, vd.second * vd.ps + 8);
+  fs.writeFileSync(d, vd.raw);
+  scan(d, vd.second, vd.firstCount, vd.firstCount);
+  // An empty leaf (boltdb#450) is stepped over: every other item, in order, and no error.
+  const e = path.join(tmpdir(), 'empty');
+  const ve = build(e);
+  const emptied = ve.raw.readUInt16LE(ve.second * ve.ps + 10);
+  ve.raw.writeUInt16LE(0, ve.second * ve.ps + 10);
+  fs.writeFileSync(e, ve.raw);
+  const db = open(e, { readOnly: true });
+  try {
+    const keys = db.view((tx) => {
+      const c = tx.bucket('b')!.cursor();
+      const out: string[] = [];
+      for (let ok = c.moveFirst(); ok; ok = c.moveNext()) out.push(Buffer.from(c.item.key()).toString());
+      return out;
+    });
+    const want = Array.from({ length: 400 }, (_, i) => `key${String(i).padStart(4, '0')}`);
+    want.splice(ve.firstCount, emptied);
+    assert.deepEqual(keys, want);
+  } finally {
+    db.close();
+  }
+});
