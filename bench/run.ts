@@ -19,7 +19,8 @@ const QUICK = process.env.BENCH_QUICK === '1';
 const RUNS = Number(process.env.BENCH_RUNS ?? (QUICK ? 1 : 3));
 /**
  * Runs of each read row: each takes well under a second, and they move most between runs (the
- * open + list row's median of 7 was 0.43x in one run and 0.53x in the next, the same build).
+ * open + list row's median of 7 was 0.43x in one run and 0.53x in the next, with builds that
+ * measured 0.6 ms apart on that row).
  */
 const READ_RUNS = Number(process.env.BENCH_READ_RUNS ?? (QUICK ? 1 : 11));
 const WRITE = process.argv.includes('--write');
