@@ -2,7 +2,8 @@
 // {"nsPerOp", "ops", "maxRssKB"} as JSON. Random keys come from the same xorshift64 sequence as
 // the Go side; they are generated into one buffer before the clock starts.
 //
-//   node --import tsx bench/worker.ts ROW FILE N
+//   node .cache/bench-dist/bench/worker.js ROW FILE N    (run.ts builds it with tsc first)
+//   node --import tsx bench/worker.ts ROW FILE N         (the same, transformed on the fly)
 import { open, type DB } from '../src/bolt/index.js';
 import { loadNativeModules } from '../src/bolt/file.js';
 
