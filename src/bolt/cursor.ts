@@ -367,8 +367,8 @@ export class Cursor {
     const fc = pw[h + 2]!;
     const n = fc >>> 16;
     if ((fc & LEAF_PAGE_FLAG) === 0 || n === 0 || pw[h + 3]! !== 0) return false;
-    // The element table fits in the page (else moveNextSlow: loadItem checks each element), and
-    // so does the first element.
+    // The element table and the first element lie in the chunk, as moveNextSlow requires to cache
+    // a leaf (else it takes this step, and loadItem checks each element).
     const elems = off + 16;
     if (elems + n * 16 > pbuf.length) return false;
     const q = elems >>> 2;
