@@ -269,7 +269,6 @@ test('Cursor_moveNext_elementOutsideItsPageIsACorruptionError', () => {
   }
 });
 
-
 test('Cursor_moveNext_stepOntoADamagedOrEmptyLeafReadsAsTheGeneralWalk', () => {
   // The step onto the parent's next child reads that leaf's header and first element from the
   // mapped chunk: a first element whose value runs past the page, an element count whose table
@@ -311,39 +310,41 @@ test('Cursor_moveNext_stepOntoADamagedOrEmptyLeafReadsAsTheGeneralWalk', () => {
       db.close();
     }
   };
-  const a = path.join(tmpdir(), 'value');
-  const va = build(a);
-  va.raw.writeUInt32LE(0x7fff0000, va.second * va.ps + 16 + 12); // element 0's vsize
-  fs.writeFileSync(a, va.raw);
-  scan(a, va.second, va.firstCount);
+  /** A fresh file, changed by `damage` on its bytes and written back. */
+  const damaged = (name: string, damage: (v: ReturnType<typeof build>) => void) => {
+    const file = path.join(tmpdir(), name);
+    const v = build(file);
+    damage(v);
+    fs.writeFileSync(file, v.raw);
+    return { file, v };
+  };
+  const a = damaged('value', (v) => v.raw.writeUInt32LE(0x7fff0000, v.second * v.ps + 16 + 12)); // element 0's vsize
+  scan(a.file, a.v.second, a.v.firstCount);
   // The count: the second leaf is copied to the file's last page (the root's element points
   // there), its keys and values zeroed, its count raised past the end of the file. Its element
   // slots that fit in the page read as empty items (zeros: within the mapped file, as Go would
   // read them); the first slot past the end of the file fails, not read as NaN offsets.
-  const b = path.join(tmpdir(), 'count');
-  const vb = build(b);
-  const last = vb.raw.length / vb.ps - 1;
-  assert.ok(last > vb.second && vb.raw.subarray(last * vb.ps).every((x) => x === 0), 'the last page is unused');
-  const count = vb.raw.readUInt16LE(vb.second * vb.ps + 10);
-  vb.raw.copy(vb.raw, last * vb.ps, vb.second * vb.ps, vb.second * vb.ps + 16 + count * 16);
-  vb.raw.writeBigUInt64LE(BigInt(last), vb.root * vb.ps + 16 + 16 + 8); // the root's second child
-  vb.raw.writeUInt32LE(last, last * vb.ps); // the page's own id
-  vb.raw.writeUInt16LE(0xffff, last * vb.ps + 10);
-  fs.writeFileSync(b, vb.raw);
-  scan(b, last, vb.firstCount, vb.firstCount + (vb.ps - 16) / 16);
+  let last = 0;
+  const b = damaged('count', (v) => {
+    last = v.raw.length / v.ps - 1;
+    assert.ok(last > v.second && v.raw.subarray(last * v.ps).every((x) => x === 0), 'the last page is unused');
+    const count = v.raw.readUInt16LE(v.second * v.ps + 10);
+    v.raw.copy(v.raw, last * v.ps, v.second * v.ps, v.second * v.ps + 16 + count * 16);
+    v.raw.writeBigUInt64LE(BigInt(last), v.root * v.ps + 16 + 16 + 8); // the root's second child
+    v.raw.writeUInt32LE(last, last * v.ps); // the page's own id
+    v.raw.writeUInt16LE(0xffff, last * v.ps + 10);
+  });
+  scan(b.file, last, b.v.firstCount, b.v.firstCount + (b.v.ps - 16) / 16);
   // Not a leaf: a freelist page where the second leaf was fails as the general walk fails on it.
-  const d = path.join(tmpdir(), 'type');
-  const vd = build(d);
-  vd.raw.writeUInt16LE(0x10, vd.second * vd.ps + 8);
-  fs.writeFileSync(d, vd.raw);
-  scan(d, vd.second, vd.firstCount, vd.firstCount);
+  const d = damaged('type', (v) => v.raw.writeUInt16LE(0x10, v.second * v.ps + 8));
+  scan(d.file, d.v.second, d.v.firstCount, d.v.firstCount);
   // An empty leaf (boltdb#450) is stepped over: every other item, in order, and no error.
-  const e = path.join(tmpdir(), 'empty');
-  const ve = build(e);
-  const emptied = ve.raw.readUInt16LE(ve.second * ve.ps + 10);
-  ve.raw.writeUInt16LE(0, ve.second * ve.ps + 10);
-  fs.writeFileSync(e, ve.raw);
-  const db = open(e, { readOnly: true });
+  let emptied = 0;
+  const e = damaged('empty', (v) => {
+    emptied = v.raw.readUInt16LE(v.second * v.ps + 10);
+    v.raw.writeUInt16LE(0, v.second * v.ps + 10);
+  });
+  const db = open(e.file, { readOnly: true });
   try {
     const keys = db.view((tx) => {
       const c = tx.bucket('b')!.cursor();
@@ -352,7 +353,7 @@ test('Cursor_moveNext_stepOntoADamagedOrEmptyLeafReadsAsTheGeneralWalk', () => {
       return out;
     });
     const want = Array.from({ length: 400 }, (_, i) => `key${String(i).padStart(4, '0')}`);
-    want.splice(ve.firstCount, emptied);
+    want.splice(e.v.firstCount, emptied);
     assert.deepEqual(keys, want);
   } finally {
     db.close();
