@@ -167,97 +167,10 @@ function sameBytes(buf: Uint8Array, start: number, key: Uint8Array): boolean {
   for (let i = 0; i < key.length; i++) if (buf[start + i] !== key[i]) return false;
   return true;
 }
-/**
- * seekElem over one leaf page image at buf[off, end): an inline bucket's (the bucket's value
- * after its header, at any alignment) or a bucket's root leaf page in a mapped chunk
- * (seekRootLeaf's). Read byte by byte, so any alignment does; nothing at or past `end` is read.
- * Written out, without calls: it runs cold in short-lived processes, where every call costs.
- * The binary search compares whole keys (the common-prefix bookkeeping of seekBranches only pays
- * over many keys; an inline bucket holds at most a quarter page, a root leaf one page) and stops
- * at the element that compares equal. The comparison is written out, not a compareAt call per
- * probe: with the call a cold listing of 10k images took 1.2 ms longer (two batches of 41 runs
- * in turn).
- */
-function seekLeaf(buf: Uint8Array, off: number, end: number, key: Uint8Array): number {
-  if (off + 16 > end) return SLOW;
-  if ((buf[off + 8]! & LEAF_PAGE_FLAG) === 0) return SLOW;
-  const count = buf[off + 10]! | (buf[off + 11]! << 8);
-  const keyLen = key.length;
-  const elems = off + 16;
-  let lo = 0,
-    hi = count;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const e = elems + mid * 16;
-    if (e + 16 > end) return SLOW;
-    const kStart = e + ((buf[e + 4]! | (buf[e + 5]! << 8) | (buf[e + 6]! << 16) | (buf[e + 7]! << 24)) >>> 0);
-    const kLen = (buf[e + 8]! | (buf[e + 9]! << 8) | (buf[e + 10]! << 16) | (buf[e + 11]! << 24)) >>> 0;
-    if (kStart + kLen > end) return SLOW;
-    const n = kLen < keyLen ? kLen : keyLen;
-    let c = 0;
-    for (let i = 0; i < n; i++) {
-      c = buf[kStart + i]! - key[i]!;
-      if (c !== 0) break;
-    }
-    if (c === 0) c = kLen - keyLen;
-    if (c < 0) lo = mid + 1;
-    else if (c > 0) hi = mid;
-    else {
-      const vLen = (buf[e + 12]! | (buf[e + 13]! << 8) | (buf[e + 14]! << 16) | (buf[e + 15]! << 24)) >>> 0;
-      if (kStart + kLen + vLen > end) return SLOW;
-      seekBuf = buf;
-      seekFlags = buf[e]!;
-      seekKStart = kStart;
-      seekKLen = kLen;
-      seekVLen = vLen;
-      return e;
-    }
-  }
-  return NOT_FOUND;
-}
-
-/** seekRootLeaf's answer when the root is not a leaf page: seekPages walks the tree. */
+/** Bucket.seekLeaf's answer when the root is not a leaf page: seekBranches walks the tree. */
 const BRANCH = -3;
 
-/**
- * seekElem for a bucket whose root page is a leaf (containerd's image, container, lease and
- * target buckets: a handful of keys each): checks that the page lies in one chunk and is a leaf,
- * then searches it with seekLeaf, the inline buckets' search. One search function for both: a
- * cold listing of 10k images runs both kinds of lookup (an image's bucket has a root page, its
- * target bucket is inline), and one function reaches the optimizing compiler sooner than two, in
- * one compile job instead of two (~3 ms of compiler time each on this machine, competing with the
- * listing for the 2 cores). Before, this function had its own copy of the search, reading element
- * headers as words of the chunk: open + list, two builds in turn, 21 runs each, twice: 27.6 ->
- * 25.7 and 26.4 -> 24.7 ms; nested get 1.23 -> 1.15 us, random get (through seekBranches) the
- * same. BRANCH when the root is not a leaf page; SLOW as seekPages.
- */
-function seekRootLeaf(data: DataMap, ps: number, root: number, key: Uint8Array): number {
-  const pos = root * ps;
-  if (pos + ps > data.length) return SLOW;
-  const chunkSize = data.chunkSize;
-  const ci = pos < chunkSize ? 0 : Math.floor(pos / chunkSize);
-  const buf = data.chunks[ci];
-  const off = pos - ci * chunkSize;
-  if (buf === undefined || off + ps > buf.length) return SLOW;
-  if ((buf[off + 8]! & LEAF_PAGE_FLAG) === 0) return BRANCH;
-  const overflow = (buf[off + 12]! | (buf[off + 13]! << 8) | (buf[off + 14]! << 16) | (buf[off + 15]! << 24)) >>> 0;
-  if (overflow !== 0 && (pos + (overflow + 1) * ps > data.length || off + (overflow + 1) * ps > buf.length)) return SLOW;
-  return seekLeaf(buf, off, buf.length, key);
-}
-
-/**
- * seekElem over the mapped file from page `root` down: page headers and element headers are
- * read as u32 words of the chunk (pages start at multiples of the page size); a chunk that
- * cannot be read as words (a big-endian host, an unaligned in-memory image), a page outside
- * one chunk, or anything that fails a check returns SLOW. A root that is a leaf page is
- * seekRootLeaf's.
- */
-function seekPages(data: DataMap, ps: number, root: number, key: Uint8Array): number {
-  const r = seekRootLeaf(data, ps, root, key);
-  return r === BRANCH ? seekBranches(data, ps, root, key) : r;
-}
-
-/** seekPages below a root that is a branch page (bucket() and get() call seekRootLeaf first themselves). */
+/** seekElem below a root that is a branch page (after Bucket.seekLeaf returned BRANCH). */
 function seekBranches(data: DataMap, ps: number, root: number, key: Uint8Array): number {
   const chunkSize = data.chunkSize;
   const keyLen = key.length;
@@ -537,17 +450,8 @@ export class Bucket {
         return child;
       }
     } else if (this.rootNode === undefined) {
-      const inline = this.inlineBuf;
-      const data = tx.data;
-      let e =
-        this.root === 0
-          ? inline === undefined
-            ? SLOW
-            : seekLeaf(inline, this.inlineStart + BUCKET_HEADER_SIZE, this.inlineEnd, n)
-          : data instanceof DataMap
-            ? seekRootLeaf(data, tx.db.pageSize, this.root, n)
-            : SLOW;
-      if (e === BRANCH) e = seekBranches(data as DataMap, tx.db.pageSize, this.root, n);
+      let e = this.seekLeaf(n);
+      if (e === BRANCH) e = seekBranches(tx.data as DataMap, tx.db.pageSize, this.root, n);
       if (e === NOT_FOUND) return undefined;
       if (e !== SLOW) return (seekFlags & BUCKET_LEAF_FLAG) === 0 ? undefined : this.openBucketAt(seekBuf, seekKStart + seekKLen, seekVLen);
     }
@@ -595,12 +499,90 @@ export class Bucket {
     if (this.rootNode !== undefined) return SLOW;
     const tx = this.tx;
     if (tx.pages !== undefined && tx.pages.size > 0) return SLOW;
-    if (this.root === 0) {
-      const inline = this.inlineBuf;
-      return inline === undefined ? SLOW : seekLeaf(inline, this.inlineStart + BUCKET_HEADER_SIZE, this.inlineEnd, key);
+    const e = this.seekLeaf(key);
+    return e === BRANCH ? seekBranches(tx.data as DataMap, tx.db.pageSize, this.root, key) : e;
+  }
+
+  /**
+   * seekElem over the bucket's own leaf page image, for the lookups of bucket(), get() and
+   * seekElem: an inline bucket's (inlineBuf after the header, at any alignment) or a root leaf
+   * page of the mapped file (containerd's image, container, lease and target buckets: a handful
+   * of keys each), read byte by byte; nothing past the inline value or the page's chunk is read.
+   * BRANCH when the root is a branch page (the caller then takes seekBranches), SLOW as seekElem.
+   *
+   * One function for both kinds of bucket and both callers, written out without calls: a cold
+   * listing of 10k images runs both kinds of lookup (an image's bucket has a root page, its
+   * target bucket is inline) from both bucket() and get(), and one function leaves the
+   * interpreter sooner than several and costs one compile job (the optimizing compiler's jobs,
+   * 1-3 ms each here, compete with the listing for the 2 cores). The binary search compares
+   * whole keys (seekBranches' common-prefix bookkeeping only pays over many keys) and stops at
+   * the element that compares equal; the comparison is written out, not a compareAt call per
+   * probe (with the call a cold listing took 1.2 ms longer, two batches of 41 runs in turn).
+   */
+  private seekLeaf(key: Uint8Array): number {
+    let buf: Uint8Array | undefined;
+    let off: number, end: number;
+    const root = this.root;
+    if (root === 0) {
+      buf = this.inlineBuf;
+      if (buf === undefined) return SLOW;
+      off = this.inlineStart + BUCKET_HEADER_SIZE;
+      end = this.inlineEnd;
+      if (off + 16 > end || (buf[off + 8]! & LEAF_PAGE_FLAG) === 0) return SLOW;
+    } else {
+      const tx = this.tx;
+      const data = tx.data;
+      if (!(data instanceof DataMap)) return SLOW;
+      const ps = tx.db.pageSize;
+      const pos = root * ps;
+      if (pos + ps > data.length) return SLOW;
+      const chunkSize = data.chunkSize;
+      const ci = pos < chunkSize ? 0 : Math.floor(pos / chunkSize);
+      buf = data.chunks[ci];
+      off = pos - ci * chunkSize;
+      if (buf === undefined || off + ps > buf.length) return SLOW;
+      if ((buf[off + 8]! & LEAF_PAGE_FLAG) === 0) return BRANCH;
+      const overflow = (buf[off + 12]! | (buf[off + 13]! << 8) | (buf[off + 14]! << 16) | (buf[off + 15]! << 24)) >>> 0;
+      if (overflow !== 0 && (pos + (overflow + 1) * ps > data.length || off + (overflow + 1) * ps > buf.length)) return SLOW;
+      end = buf.length;
     }
-    const data = tx.data;
-    return data instanceof DataMap ? seekPages(data, tx.db.pageSize, this.root, key) : SLOW;
+    // Page header (see page.ts): u64 id, u16 flags, u16 count, u32 overflow; then the leaf
+    // elements, 16 bytes each: u32 flags, pos, ksize, vsize (the key at element + pos).
+    const count = buf[off + 10]! | (buf[off + 11]! << 8);
+    const keyLen = key.length;
+    const elems = off + 16;
+    let lo = 0,
+      hi = count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const e = elems + mid * 16;
+      if (e + 16 > end) return SLOW;
+      const kStart = e + ((buf[e + 4]! | (buf[e + 5]! << 8) | (buf[e + 6]! << 16) | (buf[e + 7]! << 24)) >>> 0);
+      const kLen = (buf[e + 8]! | (buf[e + 9]! << 8) | (buf[e + 10]! << 16) | (buf[e + 11]! << 24)) >>> 0;
+      if (kStart + kLen > end) return SLOW;
+      const n = kLen < keyLen ? kLen : keyLen;
+      let c = 0;
+      for (let i = 0; i < n; i++) {
+        c = buf[kStart + i]! - key[i]!;
+        if (c !== 0) break;
+      }
+      if (c === 0) c = kLen - keyLen;
+      if (c < 0) lo = mid + 1;
+      else if (c > 0) hi = mid;
+      else {
+        // The key itself (in a sound page the only copy; on a damaged one whose keys are out of
+        // order, an element that does hold this key, never a neighbour).
+        const vLen = (buf[e + 12]! | (buf[e + 13]! << 8) | (buf[e + 14]! << 16) | (buf[e + 15]! << 24)) >>> 0;
+        if (kStart + kLen + vLen > end) return SLOW;
+        seekBuf = buf;
+        seekFlags = buf[e]!;
+        seekKStart = kStart;
+        seekKLen = kLen;
+        seekVLen = vLen;
+        return e;
+      }
+    }
+    return NOT_FOUND;
   }
 
   createBucket(name: Bytes): Bucket {
@@ -662,17 +644,8 @@ export class Bucket {
     if (tx.closed) throw new ErrTxClosed();
     const k = typeof key === 'string' ? (lookupCache.get(key) ?? lookupBytes(key)) : key;
     if (this.rootNode === undefined && (tx.pages === undefined || tx.pages.size === 0)) {
-      const inline = this.inlineBuf;
-      const data = tx.data;
-      let e =
-        this.root === 0
-          ? inline === undefined
-            ? SLOW
-            : seekLeaf(inline, this.inlineStart + BUCKET_HEADER_SIZE, this.inlineEnd, k)
-          : data instanceof DataMap
-            ? seekRootLeaf(data, tx.db.pageSize, this.root, k)
-            : SLOW;
-      if (e === BRANCH) e = seekBranches(data as DataMap, tx.db.pageSize, this.root, k);
+      let e = this.seekLeaf(k);
+      if (e === BRANCH) e = seekBranches(tx.data as DataMap, tx.db.pageSize, this.root, k);
       if (e === NOT_FOUND) return undefined;
       if (e !== SLOW) {
         if ((seekFlags & BUCKET_LEAF_FLAG) !== 0) return undefined;
