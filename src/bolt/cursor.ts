@@ -331,7 +331,7 @@ export class Cursor {
    * moveNext from the last item of a cached leaf onto the first of the next leaf, in a read
    * transaction over the mapped file, when that leaf is the parent's next child and lies in the
    * same chunk (almost every leaf step of a scan): the parent's element and the leaf's header and
-   * first element are read as words of the chunk, as seekPages reads them, and the leaf becomes
+   * first element are read as words of the chunk, as seekBranches reads them, and the leaf becomes
    * the cached one. False, with nothing changed, in any other case (moveNextSlow's). Kept apart
    * from moveNextSlow and small: a cold scan runs it once per leaf, in the interpreter until the
    * optimizing compiler has it, and moveNextSlow with its general walk took 14 ms to compile.
