@@ -16,6 +16,7 @@ import {
   ErrBucketNameRequired,
   ErrBucketNotFound,
   ErrIncompatibleValue,
+  ErrInternal,
   ErrKeyRequired,
   ErrKeyTooLarge,
   ErrTxClosed,
@@ -140,7 +141,7 @@ export function addStats(s: BucketStats, o: BucketStats): void {
 /** The maps of read-transaction buckets: always empty (only write transactions cache buckets or materialize nodes). */
 class EmptyMap<K, V> extends Map<K, V> {
   override set(): this {
-    throw new Error('internal: a read transaction cached a bucket or node');
+    throw new ErrInternal('a read transaction cached a bucket or node');
   }
 }
 const NO_BUCKETS: Map<string, Bucket> = new EmptyMap();
@@ -919,14 +920,14 @@ export class Bucket {
       const name = new Uint8Array(Buffer.from(nameKey, 'latin1'));
       const c = new Cursor(this);
       const kv = c.seekKV(name);
-      if (kv.key === undefined || !equalKeys(name, kv.key)) throw new Error(`misplaced bucket header: ${Buffer.from(name).toString('hex')}`);
-      if ((kv.flags & BUCKET_LEAF_FLAG) === 0) throw new Error(`unexpected bucket header flag: ${kv.flags}`);
+      if (kv.key === undefined || !equalKeys(name, kv.key)) throw new ErrInternal(`misplaced bucket header: ${Buffer.from(name).toString('hex')}`);
+      if ((kv.flags & BUCKET_LEAF_FLAG) === 0) throw new ErrInternal(`unexpected bucket header flag: ${kv.flags}`);
       c.node().put(name, name, value, 0, BUCKET_LEAF_FLAG);
     }
     if (!this.rootNode) return;
     this.rootNode.spill();
     this.rootNode = this.rootNode.root();
-    if (this.rootNode.pgid >= this.tx.meta.pgid) throw new Error(`pgid (${this.rootNode.pgid}) above high water mark (${this.tx.meta.pgid})`);
+    if (this.rootNode.pgid >= this.tx.meta.pgid) throw new CorruptionError(`pgid (${this.rootNode.pgid}) above high water mark (${this.tx.meta.pgid})`, this.rootNode.pgid);
     this.root = this.rootNode.pgid;
   }
 

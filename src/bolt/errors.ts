@@ -87,6 +87,12 @@ export type BoltErrorClass = typeof BoltError;
 export const ErrWriterBusy = define('ErrWriterBusy', 'ERR_WRITER_BUSY', 'a write transaction is already open');
 /** An option has a value the engine does not support. */
 export const ErrInvalidOption = define('ErrInvalidOption', 'ERR_INVALID_OPTION', 'invalid option');
+/**
+ * An invariant of the engine itself broke (where bbolt panics): a bug in the engine, not bad
+ * input and not a damaged file (those are the other errors and CorruptionError). The message
+ * names the invariant.
+ */
+export const ErrInternal = define('ErrInternal', 'ERR_INTERNAL', 'internal error');
 
 /**
  * A lock-free read could not get a consistent snapshot: a writer committed during every

@@ -19,7 +19,7 @@ import {
   u32,
   wordsOf,
 } from './page.js';
-import { CorruptionError } from './errors.js';
+import { CorruptionError, ErrInternal } from './errors.js';
 
 export interface Inode {
   flags: number;
@@ -108,8 +108,8 @@ export class Node {
   /** Inserts or replaces the inode at oldKey. */
   put(oldKey: Uint8Array, newKey: Uint8Array, value: Uint8Array, pgid: number, flags: number): void {
     if (pgid >= this.bucket.tx.meta.pgid) throw new CorruptionError(`pgid (${pgid}) above high water mark (${this.bucket.tx.meta.pgid})`, pgid);
-    if (oldKey.length === 0) throw new Error('put: zero-length old key');
-    if (newKey.length === 0) throw new Error('put: zero-length new key');
+    if (oldKey.length === 0) throw new ErrInternal('put: zero-length old key');
+    if (newKey.length === 0) throw new ErrInternal('put: zero-length new key');
     const index = this.search(oldKey);
     const exact = index < this.inodes.length && equalKeys(this.inodes[index]!.key, oldKey);
     if (exact) {
@@ -197,7 +197,7 @@ export class Node {
     const flagsOff = off + 8;
     buf[flagsOff] = buf[flagsOff]! | (this.isLeaf ? LEAF_PAGE_FLAG : BRANCH_PAGE_FLAG);
     const n = this.inodes.length;
-    if (n >= 0xffff) throw new Error(`inode overflow: ${n} (pgid=${this.pgid})`);
+    if (n >= 0xffff) throw new ErrInternal(`inode overflow: ${n} (pgid=${this.pgid})`);
     put16(buf, off + 10, n);
     if (n === 0) return;
     let data = off + PAGE_HEADER_SIZE + 16 * n;
@@ -277,7 +277,7 @@ export class Node {
       }
       const count = Math.floor((node.size() + tx.db.pageSize - 1) / tx.db.pageSize);
       const p = tx.allocate(count);
-      if (p.id >= tx.meta.pgid) throw new Error(`pgid (${p.id}) above high water mark (${tx.meta.pgid})`);
+      if (p.id >= tx.meta.pgid) throw new CorruptionError(`pgid (${p.id}) above high water mark (${tx.meta.pgid})`, p.id);
       node.pgid = p.id;
       node.write(p.buf, 0);
       node.spilled = true;
@@ -332,10 +332,10 @@ export class Node {
       return;
     }
 
-    if (parent.numChildren() <= 1) throw new Error('parent must have at least 2 children');
+    if (parent.numChildren() <= 1) throw new CorruptionError(`page ${parent.pgid}: a branch with ${parent.numChildren()} child under a node being merged (a branch needs at least 2)`, parent.pgid);
     const useNextSibling = parent.childIndex(this) === 0;
     const target = useNextSibling ? this.nextSibling() : this.prevSibling();
-    if (!target) throw new Error('rebalance: no sibling');
+    if (!target) throw new CorruptionError(`page ${parent.pgid}: no sibling for a node being merged (branch keys out of order?)`, parent.pgid);
     if (useNextSibling) {
       for (const inode of target.inodes) {
         const child = b.nodes.get(inode.pgid);

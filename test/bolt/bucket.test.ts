@@ -425,3 +425,50 @@ test('Bucket_get_rootLeafElementPastTheFileIsACorruptionError', () => {
     }
   }
 });
+
+// Deletes that leave a leaf under its merge threshold merge it with a sibling at commit. On a
+// damaged file whose branch page names one child only (bbolt panics on the same assertion), the
+// commit must fail with a CorruptionError naming that branch page, and write nothing: the file
+// keeps every byte, and the keys that could be read before can still be read.
+test('Tx_commit_mergeUnderABranchOfOneChild_isACorruptionError_andWritesNothing', () => {
+  const file = path.join(tmpdir(), 'db');
+  const db = open(file);
+  db.update((tx) => {
+    const a = tx.createBucket('a');
+    for (let i = 0; i < 600; i++) a.put(`key${String(i).padStart(4, '0')}`, 'v'.repeat(50));
+  });
+  const root = db.view((tx) => {
+    const a = tx.bucket('a')!;
+    const p = tx.page(a.root);
+    assert.ok(p.isBranch && p.count > 2, 'the test needs a root branch page over several leaves');
+    return a.root;
+  });
+  db.close();
+  const bytes = fs.readFileSync(file);
+  bytes.writeUInt16LE(1, root * 4096 + 10); // the root branch now names its first leaf only
+  fs.writeFileSync(file, bytes);
+  const before = Buffer.from(bytes);
+
+  const db2 = open(file);
+  const reachable = db2.view((tx) => {
+    const ks: string[] = [];
+    tx.bucket('a')!.forEach((k) => ks.push(Buffer.from(k).toString()));
+    return ks;
+  });
+  assert.ok(reachable.length > 2 && reachable.length < 600);
+  assert.throws(
+    () =>
+      db2.update((tx) => {
+        const a = tx.bucket('a')!;
+        for (const k of reachable.slice(1)) a.delete(k); // one key left: far under the threshold
+      }),
+    (e: unknown) => e instanceof CorruptionError && e.code === 'ERR_CORRUPTION' && e.pgid === root && /branch/.test(e.message),
+  );
+  db2.view((tx) => {
+    const ks: string[] = [];
+    tx.bucket('a')!.forEach((k) => ks.push(Buffer.from(k).toString()));
+    assert.deepEqual(ks, reachable);
+  });
+  db2.close();
+  assert.ok(fs.readFileSync(file).equals(before), 'the failed commit wrote nothing');
+});
