@@ -254,7 +254,9 @@ export class DB {
     const fileSize = this.file.size();
     if (fileSize < this.pageSize * 2) throw new ErrFileTooSmall();
     this.datasz = mmapSize(Math.max(fileSize, minsz), this.pageSize);
+    const old = this.data;
     this.data = DataMap.map(this.file, fileSize, this.chunkSize);
+    this.releaseUnused(old);
     const e0 = validateMeta(this.data.bytes(0, Math.min(this.pageSize, fileSize)), 0);
     const e1 = validateMeta(this.data.bytes(this.pageSize, this.pageSize), 0);
     if (e0 && e1) throw e0;
@@ -409,8 +411,22 @@ export class DB {
     const size = this.file.size();
     // Mapped with room to grow as bbolt sizes its mmap (doubling to 1 GiB), so most growth
     // reuses the mapping.
-    if (this.data && size !== this.data.length) this.data = this.data.grown(size) ?? DataMap.map(this.file, size, this.chunkSize, mmapSize(size, this.pageSize));
-    else this.data?.invalidate();
+    if (this.data && size !== this.data.length) {
+      const old = this.data;
+      this.data = old.grown(size) ?? DataMap.map(this.file, size, this.chunkSize, mmapSize(size, this.pageSize));
+      this.releaseUnused(old);
+    } else this.data?.invalidate();
+  }
+
+  /**
+   * Releases the pages of a mapping the database no longer reads through (see DataMap.release),
+   * unless the current mapping or an open transaction still reads through it; the last such
+   * transaction releases it when it closes (txClosed).
+   */
+  private releaseUnused(d: DataSource | undefined): void {
+    if (!(d instanceof DataMap) || d.sharesMapping(this.data) || d.sharesMapping(this.rwtx?.data)) return;
+    for (const t of this.txs) if (d.sharesMapping(t.data)) return;
+    d.release();
   }
 
   // ---- transactions ----
@@ -531,6 +547,7 @@ export class DB {
       this.dbStats.openTxN = this.txs.length;
       addTxStats(this.dbStats.txStats, tx.stats);
     }
+    this.releaseUnused(tx.data);
   }
 
   stats(): DBStats {
@@ -559,7 +576,9 @@ export class DB {
   }
 
   private closeFile(): void {
+    const data = this.data;
     this.data = undefined;
+    this.releaseUnused(data);
     if (this.locked) funlock(this.file);
     this.locked = false;
     try {

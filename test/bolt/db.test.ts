@@ -517,3 +517,86 @@ test('DB_growth_followsBbolt136', () => {
   assert.equal(fs.statSync(ng.file).size, ng.db.meta().pgid * 4096);
   ng.db.close();
 });
+
+/** This process's mappings of `file`, as /proc/self/smaps lists them: size and resident KiB each. */
+function mappingsOf(file: string): { sizeKiB: number; rssKiB: number }[] {
+  const real = fs.realpathSync(file);
+  const out: { sizeKiB: number; rssKiB: number }[] = [];
+  let cur: { sizeKiB: number; rssKiB: number } | undefined;
+  for (const line of fs.readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      cur = head[1] === real ? { sizeKiB: 0, rssKiB: 0 } : undefined;
+      if (cur) out.push(cur);
+    } else if (cur && /^Size:/.test(line)) cur.sizeKiB = Number(line.split(/\s+/)[1]);
+    else if (cur && /^Rss:/.test(line)) cur.rssKiB = Number(line.split(/\s+/)[1]);
+  }
+  return out;
+}
+const residentKiB = (file: string) => mappingsOf(file).reduce((a, m) => a + m.rssKiB, 0);
+
+/** A database of 3,000 keys with 100-byte values (~500 KiB), closed. */
+function keysFile(): string {
+  const { db, file } = fresh();
+  db.update((tx) => {
+    const b = tx.createBucket('b');
+    for (let i = 0; i < 3000; i++) b.put(`k${String(i).padStart(5, '0')}`, 'v'.repeat(100));
+  });
+  db.close();
+  return file;
+}
+const readAll = (tx: import('../../src/bolt/index.js').Tx): number => {
+  let n = 0;
+  tx.bucket('b')!.forEach((k, v) => (n += k.length + v!.length));
+  return n;
+};
+
+// mmap-io cannot unmap: a closed database's mapping goes when V8 collects its Buffer, which a
+// synchronous loop of opens may not reach for thousands of files. Close gives the pages back.
+test('DB_close_givesBackTheMappedPages', () => {
+  const file = keysFile();
+  const db = open(file, { readOnly: true });
+  assert.equal(db.view(readAll), 3000 * 106);
+  assert.ok(residentKiB(file) >= 200, `resident after the walk: ${residentKiB(file)} KiB`);
+  db.close();
+  assert.equal(residentKiB(file), 0);
+});
+
+test('DB_close_withAReaderOpen_keepsTheMappingUntilTheReaderEnds', () => {
+  const file = keysFile();
+  const db = open(file, { readOnly: true });
+  const tx = db.begin(false);
+  db.close();
+  assert.equal(readAll(tx), 3000 * 106);
+  assert.ok(residentKiB(file) >= 200);
+  assert.equal(s(tx.bucket('b')!.get('k02999')), 'v'.repeat(100));
+  tx.rollback();
+  assert.equal(residentKiB(file), 0);
+});
+
+test('Tx_commit_remap_releasesTheOldMappingOnceNoReaderHoldsIt', () => {
+  const file = keysFile();
+  const db = open(file);
+  const reader = db.begin(false);
+  assert.equal(readAll(reader), 3000 * 106);
+  const [old] = mappingsOf(file);
+  assert.ok(old !== undefined && old.rssKiB >= 200);
+  // Grows the file past the mapping: the next transactions read through a new one.
+  db.update((tx) => {
+    const b = tx.bucket('b')!;
+    for (let i = 3000; i < 9000; i++) b.put(`k${String(i).padStart(5, '0')}`, 'v'.repeat(100));
+  });
+  assert.equal(db.view(readAll), 9000 * 106);
+  const during = mappingsOf(file);
+  assert.ok(during.length >= 2, `mappings: ${JSON.stringify(during)}`);
+  assert.ok(during.find((m) => m.sizeKiB === old.sizeKiB)!.rssKiB >= 200, 'the reader still reads through the old mapping');
+  // The reader still sees its snapshot, through the old mapping.
+  assert.equal(readAll(reader), 3000 * 106);
+  reader.rollback();
+  const after = mappingsOf(file);
+  assert.equal(after.find((m) => m.sizeKiB === old.sizeKiB)!.rssKiB, 0);
+  assert.ok(after.some((m) => m.sizeKiB !== old.sizeKiB && m.rssKiB >= 200), 'the current mapping keeps its pages');
+  assert.equal(db.view(readAll), 9000 * 106);
+  db.close();
+  assert.equal(residentKiB(file), 0);
+});
