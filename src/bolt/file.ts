@@ -234,6 +234,36 @@ export interface DataSource {
 export const MMAP_OFFSET_LIMIT = 2 ** 31;
 const PREAD_CACHE_ENTRIES = 256;
 
+/**
+ * Mappings that DataMap.release() gave back, by file (device and inode) and offset, for the next
+ * DataMap.map of the same chunk of the same file: mmap-io cannot unmap, so without them a loop
+ * that opens one file again and again would leave one more mapping per open until the GC (Linux
+ * allows 65,530). Weak, so the GC still collects (and unmaps) any of them; a mapping in use is
+ * never here, and one taken leaves. While the mapping exists the inode cannot be reused, so the
+ * key names one file.
+ */
+const releasedMappings = new Map<string, WeakRef<Buffer>>();
+const RELEASED_MAPPINGS_MAX = 64;
+
+/** The release cache key of `fd` at `offset`, or undefined when fstat fails. */
+function mappingKey(fd: number, offset: number): string | undefined {
+  try {
+    const st = fs.fstatSync(fd, { bigint: true });
+    return `${st.dev}:${st.ino}:${offset}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A released mapping of at least `size` bytes under `key`, taken out of the cache. */
+function takeReleasedMapping(key: string | undefined, size: number): Buffer | undefined {
+  if (key === undefined) return undefined;
+  const b = releasedMappings.get(key)?.deref();
+  if (b === undefined || b.length < size) return undefined;
+  releasedMappings.delete(key);
+  return b;
+}
+
 /** The file mapped read-only and shared, in chunks of `chunkSize` bytes. */
 export class DataMap implements DataSource {
   /** Recently read ranges of pread chunks, by offset (insertion order = age). */
@@ -249,6 +279,8 @@ export class DataMap implements DataSource {
     private readonly whole?: Uint8Array,
     /** The Buffers mmap-io returned (one per mapped chunk), shared with grown()'s DataMaps. */
     private readonly mapped: readonly Buffer[] = [],
+    /** Each mapped Buffer's key in releasedMappings (undefined: not to be kept there). */
+    private readonly mappedKeys: readonly (string | undefined)[] = [],
   ) {}
 
   /**
@@ -262,6 +294,7 @@ export class DataMap implements DataSource {
     if (file.map) return file.map(length, chunkSize);
     const chunks: (Uint8Array | undefined)[] = [];
     const mapped: Buffer[] = [];
+    const mappedKeys: (string | undefined)[] = [];
     let whole: Uint8Array | undefined;
     if (length > 0) {
       const m = mmapIo();
@@ -273,24 +306,27 @@ export class DataMap implements DataSource {
         }
         const extra = off === 0 && capacity > length && capacity <= chunkSize && capacity <= MMAP_OFFSET_LIMIT - 1;
         try {
-          const b = m.map(extra ? capacity : size, m.PROT_READ, m.MAP_SHARED, file.fd, off, m.MADV_RANDOM);
+          const want = extra ? capacity : size;
+          const key = mappingKey(file.fd, off);
+          const b = takeReleasedMapping(key, want) ?? m.map(want, m.PROT_READ, m.MAP_SHARED, file.fd, off, m.MADV_RANDOM);
           mapped.push(b);
+          mappedKeys.push(key);
           // Plain Uint8Array views, so keys and values are the same type however they were read.
-          if (extra) whole = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+          if (extra) whole = new Uint8Array(b.buffer, b.byteOffset, b.byteLength); // (a reused one may be larger than capacity)
           chunks.push(new Uint8Array(b.buffer, b.byteOffset, size));
         } catch (e) {
           throw ioError('mmap', file.path, e, 'mmap');
         }
       }
     }
-    return new DataMap(chunks, chunkSize, length, file, whole, mapped);
+    return new DataMap(chunks, chunkSize, length, file, whole, mapped, mappedKeys);
   }
 
   /** The same mapping for the file grown to `length`, when it still fits; else undefined. */
   grown(length: number): DataMap | undefined {
     const whole = this.whole;
     if (whole === undefined || length < this.length || length > whole.length) return undefined;
-    return new DataMap([whole.subarray(0, length)], this.chunkSize, length, this.file, whole, this.mapped);
+    return new DataMap([whole.subarray(0, length)], this.chunkSize, length, this.file, whole, this.mapped, this.mappedKeys);
   }
 
   /** True when both read through the same mmap-io mapping (one made the other with grown()). */
@@ -305,17 +341,23 @@ export class DataMap implements DataSource {
    * opens (15,000 fuzz cases: RSS +652 MiB, ~2 mappings a case) is not before the loop ends, and
    * until then every page read stayed resident. The mapping is read-only and shared, so this
    * loses nothing: a view still read afterwards faults the page in again from the page cache.
+   * The mapping then waits in releasedMappings for the next map of the same file.
    */
   release(): void {
     if (this.mapped.length === 0) return;
     const m = mmapIo();
-    for (const b of this.mapped) {
+    this.mapped.forEach((b, i) => {
       try {
         m.advise(b, m.MADV_DONTNEED);
       } catch {
         // a hint: if the kernel refuses it, the pages go with the mapping at GC, as before
       }
-    }
+      const key = this.mappedKeys[i];
+      if (key === undefined) return;
+      releasedMappings.delete(key);
+      releasedMappings.set(key, new WeakRef(b));
+      if (releasedMappings.size > RELEASED_MAPPINGS_MAX) releasedMappings.delete(releasedMappings.keys().next().value!);
+    });
   }
 
   /** A DataSource over bytes already in memory (tests, salvage, read-without-mmap). */

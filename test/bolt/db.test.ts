@@ -600,3 +600,32 @@ test('Tx_commit_remap_releasesTheOldMappingOnceNoReaderHoldsIt', () => {
   db.close();
   assert.equal(residentKiB(file), 0);
 });
+
+test('DB_openCloseLoop_reusesTheReleasedMapping', () => {
+  const file = keysFile();
+  for (let i = 0; i < 300; i++) {
+    const db = open(file, { readOnly: true });
+    assert.equal(db.view(readAll), 3000 * 106);
+    db.close();
+  }
+  // Without the reuse each open left one more mapping until the GC (300 here).
+  assert.ok(mappingsOf(file).length <= 2, `mappings: ${mappingsOf(file).length}`);
+  // A reused mapping shows what was written since; a file grown past it gets a new one.
+  const w = open(file);
+  w.update((tx) => tx.bucket('b')!.put('k00000', 'changed'));
+  w.close();
+  const r = open(file, { readOnly: true });
+  assert.equal(r.view((tx) => s(tx.bucket('b')!.get('k00000'))), 'changed');
+  r.close();
+  const g = open(file);
+  g.update((tx) => {
+    const b = tx.bucket('b')!;
+    for (let i = 3000; i < 9000; i++) b.put(`k${String(i).padStart(5, '0')}`, 'v'.repeat(100));
+  });
+  g.close();
+  const r2 = open(file, { readOnly: true });
+  assert.equal(r2.view((tx) => tx.bucket('b')!.get('k08999')?.length), 100);
+  assert.deepEqual(r2.view((tx) => tx.check()), []);
+  r2.close();
+  assert.equal(residentKiB(file), 0);
+});
