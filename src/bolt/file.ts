@@ -245,11 +245,11 @@ const PREAD_CACHE_ENTRIES = 256;
 const releasedMappings = new Map<string, WeakRef<Buffer>>();
 const RELEASED_MAPPINGS_MAX = 64;
 
-/** The release cache key of `fd` at `offset`, or undefined when fstat fails. */
-function mappingKey(fd: number, offset: number): string | undefined {
+/** The file's device and inode, the releasedMappings key before the offset (undefined when fstat fails). */
+function fileId(fd: number): string | undefined {
   try {
     const st = fs.fstatSync(fd, { bigint: true });
-    return `${st.dev}:${st.ino}:${offset}`;
+    return `${st.dev}:${st.ino}`;
   } catch {
     return undefined;
   }
@@ -298,6 +298,7 @@ export class DataMap implements DataSource {
     let whole: Uint8Array | undefined;
     if (length > 0) {
       const m = mmapIo();
+      const id = fileId(file.fd);
       for (let off = 0; off < length; off += chunkSize) {
         const size = Math.min(chunkSize, length - off);
         if (off + size > MMAP_OFFSET_LIMIT - 1) {
@@ -307,7 +308,7 @@ export class DataMap implements DataSource {
         const extra = off === 0 && capacity > length && capacity <= chunkSize && capacity <= MMAP_OFFSET_LIMIT - 1;
         try {
           const want = extra ? capacity : size;
-          const key = mappingKey(file.fd, off);
+          const key = id === undefined ? undefined : `${id}:${off}`;
           const b = takeReleasedMapping(key, want) ?? m.map(want, m.PROT_READ, m.MAP_SHARED, file.fd, off, m.MADV_RANDOM);
           mapped.push(b);
           mappedKeys.push(key);
