@@ -167,6 +167,9 @@ test('Fuzz_mutatedFiles_onlyTypedErrorsEscape', () => {
     rssMax = Math.max(rssMax, rss);
   }
   assert.ok(rssMax - rss0 < RSS_GROWTH, `resident memory grew by ${Math.round((rssMax - rss0) / 2 ** 20)} MiB`);
+  // Every open of the mutated file, failed ones included, gave its mapping back for the next.
+  const maps = fs.readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.endsWith(` ${fs.realpathSync(file)}`));
+  assert.ok(maps.length <= 2, `${maps.length} mappings of the mutated file are left`);
   console.log(
     `fuzz: ${counts.ok} opened and walked, ${counts.typed} refused with typed errors; salvage: ${counts.salvaged} recovered, ${counts.salvageRefused} refused; slowest case ${Math.round(slowest)} ms, peak rss ${Math.round(rssMax / 2 ** 20)} MiB`,
   );
