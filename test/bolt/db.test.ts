@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { open, DB, ErrBucketExists, ErrBucketNotFound, ErrBucketNameRequired, ErrIncompatibleValue, ErrKeyRequired, ErrKeyTooLarge, ErrTxClosed, ErrTxNotWritable, ErrDatabaseReadOnly, ErrManagedTx, ErrWriterBusy, ErrFileTooSmall, ErrInvalid, ErrTimeout, BoltError, MAX_KEY_SIZE } from '../../src/bolt/index.js';
+import { open, DB, type Tx, ErrBucketExists, ErrBucketNotFound, ErrBucketNameRequired, ErrIncompatibleValue, ErrKeyRequired, ErrKeyTooLarge, ErrTxClosed, ErrTxNotWritable, ErrDatabaseReadOnly, ErrManagedTx, ErrWriterBusy, ErrFileTooSmall, ErrInvalid, ErrTimeout, BoltError, MAX_KEY_SIZE } from '../../src/bolt/index.js';
 import { fnv64a } from '../../src/bolt/meta.js';
 import { dumpTx, pageAccounting, tmpdir } from '../helpers/bolt.js';
 
@@ -545,7 +545,7 @@ function keysFile(): string {
   db.close();
   return file;
 }
-const readAll = (tx: import('../../src/bolt/index.js').Tx): number => {
+const readAll = (tx: Tx): number => {
   let n = 0;
   tx.bucket('b')!.forEach((k, v) => (n += k.length + v!.length));
   return n;
