@@ -594,7 +594,7 @@ test('Tx_commit_remap_releasesTheOldMappingOnceNoReaderHoldsIt', () => {
   assert.equal(readAll(reader), 3000 * 106);
   reader.rollback();
   const after = mappingsOf(file);
-  assert.equal(after.find((m) => m.sizeKiB === old.sizeKiB)!.rssKiB, 0);
+  assert.equal(after.find((m) => m.sizeKiB === old.sizeKiB)?.rssKiB ?? 0, 0); // (gone if the GC already took it)
   assert.ok(after.some((m) => m.sizeKiB !== old.sizeKiB && m.rssKiB >= 200), 'the current mapping keeps its pages');
   assert.equal(db.view(readAll), 9000 * 106);
   db.close();
