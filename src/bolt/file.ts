@@ -243,7 +243,7 @@ const PREAD_CACHE_ENTRIES = 256;
  * key names one file.
  */
 const releasedMappings = new Map<string, WeakRef<Buffer>>();
-const RELEASED_MAPPINGS_MAX = 64;
+const RELEASED_MAPPINGS_MAX = 1024;
 
 /** The file's device and inode, the releasedMappings key before the offset (undefined when fstat fails). */
 function fileId(fd: number): string | undefined {
