@@ -249,14 +249,12 @@ export class DB {
     this.filesz = buf.length;
   }
 
-  /** (Re)maps the file; validates the metas (an error only when both are invalid). */
+  /** Maps the file at open (afterCommit remaps); validates the metas (an error only when both are invalid). */
   private mmap(minsz: number): void {
     const fileSize = this.file.size();
     if (fileSize < this.pageSize * 2) throw new ErrFileTooSmall();
     this.datasz = mmapSize(Math.max(fileSize, minsz), this.pageSize);
-    const old = this.data;
     this.data = DataMap.map(this.file, fileSize, this.chunkSize);
-    this.releaseUnused(old);
     const e0 = validateMeta(this.data.bytes(0, Math.min(this.pageSize, fileSize)), 0);
     const e1 = validateMeta(this.data.bytes(this.pageSize, this.pageSize), 0);
     if (e0 && e1) throw e0;
