@@ -59,6 +59,7 @@ export function buildReference(): string {
  *   apply DB [--page-size N] [--no-freelist-sync] [--no-sync]  (stdin: Workload) -> ApplyResult
  *   dump DB -> Dump;  check DB -> {check: string[]};  pages DB -> PagesResult
  *   hold DB MS -> {locked: true} (then sleeps; spawn it instead);  tryopen DB MS [--read-only] -> {opened: true} | {error: 'timeout'}
+ *   compact SRC DST TXMAXSIZE [--page-size N] -> {compacted: true} (bbolt.Compact)
  */
 export function runReference(args: string[], stdin?: string | object): any {
   const input = stdin === undefined ? '' : typeof stdin === 'string' ? stdin : JSON.stringify(stdin);

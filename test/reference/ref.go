@@ -440,6 +440,33 @@ func hold(path, ms string) {
 	db.Close()
 }
 
+// compact copies SRC into a new DST with bbolt's own Compact (compact.go), the txMaxSize given,
+// DST opened with the --page-size given (else the default).
+func compact(src string, args []string) {
+	opts, rest := openOptions(args)
+	if len(rest) != 2 {
+		fail(fmt.Errorf("usage: ref compact SRC DST TXMAXSIZE [--page-size N]"))
+	}
+	maxSize, err := strconv.ParseInt(rest[1], 10, 64)
+	if err != nil {
+		fail(err)
+	}
+	s := openRO(src)
+	defer s.Close()
+	d, err := bolt.Open(rest[0], 0600, opts)
+	if err != nil {
+		fail(err)
+	}
+	if err := bolt.Compact(d, s, maxSize); err != nil {
+		d.Close()
+		fail(err)
+	}
+	if err := d.Close(); err != nil {
+		fail(err)
+	}
+	emit(map[string]bool{"compacted": true})
+}
+
 func tryopen(path, ms string, rest []string) {
 	n, err := strconv.Atoi(ms)
 	if err != nil {
@@ -513,7 +540,7 @@ func sandboxes(path, ns string) {
 
 func main() {
 	if len(os.Args) < 3 {
-		fail(fmt.Errorf("usage: ref apply|dump|check|pages|hold|tryopen DB ..."))
+		fail(fmt.Errorf("usage: ref apply|dump|check|pages|hold|tryopen|fill|sandboxes|compact DB ..."))
 	}
 	cmd, path, rest := os.Args[1], os.Args[2], os.Args[3:]
 	switch cmd {
@@ -533,6 +560,8 @@ func main() {
 		fill(path, rest)
 	case "sandboxes":
 		sandboxes(path, rest[0])
+	case "compact":
+		compact(path, rest)
 	default:
 		fail(fmt.Errorf("unknown command %q", cmd))
 	}
