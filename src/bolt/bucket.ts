@@ -153,6 +153,9 @@ const NO_NODES: Map<number, Node> = new EmptyMap();
 // for which the caller takes the Cursor path, which raises the errors for hostile files.
 const NOT_FOUND = -1;
 const SLOW = -2;
+/** Set by every leafNodeFor descent that reaches a leaf: the node under which it began to materialize nodes, if it did. */
+let newNodesUnder: Node | undefined;
+
 /** The element seekElem found: its buffer, flags, key buf[seekKStart, +seekKLen) and value length (the value follows the key). */
 let seekBuf: Uint8Array = new Uint8Array(0);
 let seekFlags = 0;
@@ -688,7 +691,12 @@ export class Bucket {
           else hi = mid;
         }
       }
-      if (lo < n && inodes[lo]!.flags & BUCKET_LEAF_FLAG && equalKeys(k, inodes[lo]!.key)) throw new ErrIncompatibleValue();
+      if (lo < n && inodes[lo]!.flags & BUCKET_LEAF_FLAG && equalKeys(k, inodes[lo]!.key)) {
+        // bbolt checks through a cursor before it materializes anything, so a failed put
+        // leaves no node behind (a node would be written again at commit, to a new page).
+        this.forgetNewNodes();
+        throw new ErrIncompatibleValue();
+      }
       const kc = this.tx.copyBytes(k);
       leaf.putAt(lo, kc, this.tx.copyBytes(v), 0);
       return;
@@ -716,9 +724,14 @@ export class Bucket {
     if (h !== undefined && more!.hintRoot === n) {
       const lo = more!.hintLo;
       const hi = more!.hintHi;
-      if ((lo === undefined || compareKeys(key, lo) >= 0) && (hi === undefined || compareKeys(key, hi) < 0)) return h;
+      if ((lo === undefined || compareKeys(key, lo) >= 0) && (hi === undefined || compareKeys(key, hi) < 0)) {
+        newNodesUnder = undefined;
+        return h;
+      }
     }
     const root = n;
+    // The node above the first one this descent materializes (see forgetNewNodes).
+    let firstNew: Node | undefined;
     // The range of keys that take the path taken so far: child i of a branch takes
     // [key(i), key(i+1)), child 0 everything below key(1), the last child everything from its key.
     let rangeLo: Uint8Array | undefined;
@@ -741,7 +754,10 @@ export class Bucket {
       // A child read for the first time must be a branch or leaf page (else the Cursor path
       // raises its 'invalid page type' error).
       const pgid = inodes[lo]!.pgid;
-      if (!this.nodes.has(pgid) && (this.tx.page(pgid).flags & (BRANCH_PAGE_FLAG | LEAF_PAGE_FLAG)) === 0) return undefined;
+      if (!this.nodes.has(pgid)) {
+        if ((this.tx.page(pgid).flags & (BRANCH_PAGE_FLAG | LEAF_PAGE_FLAG)) === 0) return undefined;
+        if (firstNew === undefined) firstNew = n;
+      }
       if (lo > 0) {
         const b = inodes[lo]!.key;
         if (rangeLo === undefined || compareKeys(b, rangeLo) > 0) rangeLo = b;
@@ -752,12 +768,31 @@ export class Bucket {
       }
       n = n.childAt(lo);
     }
+    newNodesUnder = firstNew;
     const m = more ?? this.extras();
     m.hintLeaf = n;
     m.hintRoot = root;
     m.hintLo = rangeLo;
     m.hintHi = rangeHi;
     return n;
+  }
+
+  /**
+   * Undoes what the last leafNodeFor descent materialized, when the put it was for fails: the
+   * nodes it made form one chain, the first of them the last child of `newNodesUnder` (from its
+   * hint nothing was made). Afterwards the bucket holds the nodes bbolt would hold.
+   */
+  private forgetNewNodes(): void {
+    const top = newNodesUnder;
+    newNodesUnder = undefined;
+    this.dropHint();
+    if (top === undefined) return;
+    let m = top.children.pop();
+    while (m !== undefined) {
+      this.nodes.delete(m.pgid);
+      this.tx.stats.nodeCount--;
+      m = m.children[0];
+    }
   }
 
   /** Forgets leafNodeFor's hint: the node tree is about to change shape (commit) or go. */

@@ -528,7 +528,13 @@ export class Cursor {
     if (!this.bucket.tx.writable) throw new ErrTxNotWritable();
     const kv = this.keyValue();
     if (kv.flags & BUCKET_LEAF_FLAG) throw new ErrIncompatibleValue();
-    if (kv.key === undefined) return;
+    if (kv.key === undefined) {
+      // Past the last item (after a seek past the end) or in an empty bucket, bbolt still
+      // materializes the leaf's path (c.node().del(nil)), so commit writes those pages anew:
+      // do the same, for the same bytes. With no position at all bbolt panics; we do nothing.
+      if (this.stack.length > 0) this.node();
+      return;
+    }
     this.node().del(kv.key);
   }
 

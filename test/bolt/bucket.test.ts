@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CorruptionError, ErrTxClosed, open, type Bucket, type Tx } from '../../src/bolt/index.js';
+import { CorruptionError, ErrIncompatibleValue, ErrTxClosed, open, type Bucket, type Tx } from '../../src/bolt/index.js';
 import { tmpdir } from '../helpers/bolt.js';
 
 const key = (n: number): Uint8Array => {
@@ -471,4 +471,78 @@ test('Tx_commit_mergeUnderABranchOfOneChild_isACorruptionError_andWritesNothing'
   });
   db2.close();
   assert.ok(fs.readFileSync(file).equals(before), 'the failed commit wrote nothing');
+});
+
+test('Bucket_put_onANestedBucketsKey_failsAndLeavesItsLeafUnwritten', () => {
+  // bbolt checks for a nested bucket under the key before it materializes the leaf, so the
+  // failed put changes nothing: commit writes only the leaves that did change (as Go's bytes).
+  const file = path.join(tmpdir(), 'db');
+  const db = open(file);
+  db.update((tx) => {
+    const b = tx.createBucket('b');
+    for (let i = 0; i < 3000; i++) b.put(key(2 * i), val(i, 0));
+    b.createBucket(key(3001));
+  });
+  const leaves = () => db.view((tx) => {
+    const ids: number[] = [];
+    tx.bucket('b')!.forEachPage((p) => {
+      if (p.isLeaf) ids.push(p.id);
+    });
+    return ids;
+  });
+  const before = leaves();
+  assert.ok(before.length > 20, 'the test needs many leaves');
+  db.update((tx) => {
+    const b = tx.bucket('b')!;
+    b.put(key(10), val(5, 1)); // the first leaf: the root node is materialized
+    const nodes = tx.stats.nodeCount;
+    assert.throws(() => b.put(key(3001), val(1, 1)), ErrIncompatibleValue);
+    assert.equal(tx.stats.nodeCount, nodes, 'the failed put materialized nodes');
+    b.put(key(12), val(6, 1)); // the same leaf again, through the fast path
+  });
+  const after = leaves();
+  assert.equal(after.length, before.length);
+  assert.deepEqual(after.slice(1), before.slice(1), 'only the first leaf is written anew');
+  assert.notEqual(after[0], before[0]);
+  db.view((tx) => {
+    assert.deepEqual(tx.check(), []);
+    assert.equal(tx.bucket('b')!.get(key(3001)), undefined);
+    assert.ok(tx.bucket('b')!.bucket(key(3001)));
+    assert.deepEqual(tx.bucket('b')!.get(key(12)), val(6, 1));
+  });
+  db.close();
+});
+
+test('Cursor_delete_pastTheEnd_deletesNothing_andWritesTheLastLeafAnewAsBbolt', () => {
+  // With nothing under the cursor, bbolt's Cursor.Delete still materializes the path to the
+  // leaf (c.node().del(nil)), so commit writes that leaf to a new page; Go's bytes depend on it
+  // (test/interop/bolt-reference.test.ts compares them).
+  const file = path.join(tmpdir(), 'db');
+  const db = open(file);
+  db.update((tx) => {
+    const b = tx.createBucket('b');
+    for (let i = 0; i < 3000; i++) b.put(key(i), val(i, 0));
+  });
+  const leaves = () => db.view((tx) => {
+    const ids: number[] = [];
+    tx.bucket('b')!.forEachPage((p) => {
+      if (p.isLeaf) ids.push(p.id);
+    });
+    return ids;
+  });
+  const before = leaves();
+  db.update((tx) => {
+    const c = tx.bucket('b')!.cursor();
+    assert.equal(c.seek(key(5000)), undefined);
+    c.delete();
+    assert.equal(tx.bucket('b')!.stats().keyN, 3000);
+  });
+  const after = leaves();
+  assert.deepEqual(after.slice(0, -1), before.slice(0, -1));
+  assert.notEqual(after.at(-1), before.at(-1), 'the last leaf was not written anew');
+  db.view((tx) => {
+    assert.deepEqual(tx.check(), []);
+    assert.equal(tx.bucket('b')!.stats().keyN, 3000);
+  });
+  db.close();
 });

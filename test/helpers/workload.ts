@@ -6,6 +6,8 @@ export type WorkloadOp =
   | { op: 'createBucket' | 'createBucketIfNotExists' | 'deleteBucket'; path: string[] }
   | { op: 'put'; path: string[]; key: string; value: string }
   | { op: 'delete'; path: string[]; key: string }
+  /** Cursor.delete() where cursor.seek(key) lands: the key, the next one, or past the end. */
+  | { op: 'seekDelete'; path: string[]; key: string }
   | { op: 'setSequence'; path: string[]; seq: string }
   | { op: 'nextSequence'; path: string[] }
   | { op: 'fillPercent'; path: string[]; value: number };
@@ -52,6 +54,11 @@ export function applyWorkload(db: DB, w: Workload): (string | null)[][] {
           if (!b) throw new Error('bucket not found');
           if (o.op === 'put') b.put(hb(o.key), hb(o.value));
           else if (o.op === 'delete') b.delete(hb(o.key));
+          else if (o.op === 'seekDelete') {
+            const c = b.cursor();
+            c.seek(hb(o.key));
+            c.delete();
+          }
           else if (o.op === 'setSequence') b.setSequence(BigInt(o.seq));
           else if (o.op === 'nextSequence') b.nextSequence();
           else if (o.op === 'fillPercent') b.fillPercent = o.value;

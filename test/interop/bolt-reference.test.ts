@@ -257,3 +257,42 @@ test('Interop_compact_ourCopyIsOneOfGosCopies_andGoChecksIt', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('Interop_failedPutOnABucketKey_andCursorDeleteWithNothingUnderIt_bytesEqualGos', () => {
+  // bbolt materializes a leaf's nodes only when it changes it, except that Cursor.Delete with
+  // nothing under the cursor still materializes the path to the leaf: those nodes are written
+  // to new pages at commit. A put on a nested bucket's key fails before anything is
+  // materialized. Each transaction touches one bucket, so Go's bytes are deterministic.
+  const hx = (s: string) => Buffer.from(s).toString('hex');
+  const a = [hx('a')];
+  const e = [hx('e')];
+  const fill = Array.from({ length: 300 }, (_, i) => ({ op: 'put' as const, path: a, key: hx(`k${String(i).padStart(3, '0')}`), value: hx('v'.repeat(60)) }));
+  const w: Workload = {
+    txs: [
+      { ops: [{ op: 'createBucket', path: a }, ...fill, { op: 'createBucket', path: [...a, hx('k150x')] }] },
+      { ops: [{ op: 'createBucket', path: e }] },
+      // A put on a leaf, then a put on the nested bucket's key (fails) in another leaf.
+      { ops: [{ op: 'put', path: a, key: hx('k010'), value: hx('new') }, { op: 'put', path: a, key: hx('k150x'), value: hx('x') }] },
+      // Seek past the end, then delete: nothing is deleted, the last leaf is written anew.
+      { ops: [{ op: 'seekDelete', path: a, key: hx('zz') }] },
+      // Seek onto the next key (k101) and delete it; seek onto the nested bucket (fails).
+      { ops: [{ op: 'seekDelete', path: a, key: hx('k100a') }, { op: 'seekDelete', path: a, key: hx('k150x') }] },
+      // An empty inline bucket: its root node is materialized, so its header is written again.
+      { ops: [{ op: 'seekDelete', path: e, key: hx('x') }] },
+    ],
+  };
+  const dir = tmpdir('interop-');
+  const goFile = path.join(dir, 'go.db');
+  const tsFile = path.join(dir, 'ts.db');
+  const goRes = goApply(goFile, w) as { results: (string | null)[][] };
+  const db = open(tsFile);
+  const tsRes = applyWorkload(db, w);
+  assert.deepEqual(pageAccounting(db), []);
+  db.close();
+  const outcome = (r: (string | null)[][]) => r.map((t) => t.map((x) => x === null));
+  assert.deepEqual(outcome(tsRes), outcome(goRes.results));
+  assert.deepEqual(outcome(tsRes).slice(2), [[true, false], [true], [true, false], [true]]);
+  assert.deepEqual(goDump(tsFile).buckets, goDump(goFile).buckets);
+  assert.ok(fs.readFileSync(tsFile).equals(fs.readFileSync(goFile)), 'bytes differ from Go');
+  fs.rmSync(dir, { recursive: true, force: true });
+});

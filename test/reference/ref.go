@@ -136,6 +136,11 @@ func runOp(tx *bolt.Tx, o op, cache map[string]*bolt.Bucket) error {
 		return b.Put(unhex(o.Key), unhex(v))
 	case "delete":
 		return b.Delete(unhex(o.Key))
+	case "seekDelete":
+		// Cursor.Delete where Seek(key) lands: the key, the next one, or past the end.
+		c := b.Cursor()
+		c.Seek(unhex(o.Key))
+		return c.Delete()
 	case "setSequence":
 		n, err := strconv.ParseUint(o.Seq, 10, 64)
 		if err != nil {
