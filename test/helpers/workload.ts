@@ -116,12 +116,16 @@ export function randomWorkload(seed: number, o: GenOptions): Workload {
     for (let i = 0; i < o.opsPerTx; i++) {
       const p = (o.onePathPerTx ? fixed : pick(paths)).map(hex);
       const x = r();
-      const key = hex(r() < 0.1 ? String.fromCharCode(0, Math.floor(r() * 256)) : `k${Math.floor(r() * 3000)}`);
+      // Now and then the name of a bucket nested in this one: puts and deletes on it fail.
+      const child = paths.find((c) => c.length === p.length + 1 && c.slice(0, -1).every((n, j) => hex(n) === p[j]));
+      const y = r();
+      const key = hex(child && y < 0.03 ? child.at(-1)! : y < 0.1 ? String.fromCharCode(0, Math.floor(r() * 256)) : `k${Math.floor(r() * 3000)}`);
       if (o.bucketDeletes && x < 0.01 && !o.onePathPerTx) {
         const victim = pick(paths);
         ops.push({ op: 'deleteBucket', path: victim.map(hex) });
         ops.push({ op: 'createBucketIfNotExists', path: victim.map(hex) });
-      } else if (o.deletes && x < 0.3) ops.push({ op: 'delete', path: p, key });
+      } else if (o.deletes && x < 0.27) ops.push({ op: 'delete', path: p, key });
+      else if (o.deletes && x < 0.3) ops.push({ op: 'seekDelete', path: p, key });
       else if (x < 0.31) ops.push({ op: 'setSequence', path: p, seq: String(Math.floor(r() * 2 ** 40)) });
       else if (x < 0.32) ops.push({ op: 'fillPercent', path: p, value: pick([0.05, 0.1, 0.3, 0.5, 0.9, 1.0, 1.5]) });
       else if (x < 0.34) ops.push({ op: 'nextSequence', path: p });
