@@ -14,6 +14,10 @@ export type WorkloadOp =
 export interface WorkloadTx {
   rollback?: boolean;
   ops: WorkloadOp[];
+  /** Before the write transaction: end this many of the oldest read transactions held... */
+  closeReaders?: number;
+  /** ...then begin one more, held until closed so or to the end of the workload. */
+  openReader?: boolean;
 }
 export interface Workload {
   txs: WorkloadTx[];
@@ -34,7 +38,10 @@ function resolve(tx: Tx, path: string[], cache: Map<string, Bucket>): Bucket | u
 /** Applies a workload; returns, per transaction, null or the error message of each op. */
 export function applyWorkload(db: DB, w: Workload): (string | null)[][] {
   const results: (string | null)[][] = [];
+  const readers: Tx[] = [];
   for (const t of w.txs) {
+    for (let i = 0; i < (t.closeReaders ?? 0) && readers.length > 0; i++) readers.shift()!.rollback();
+    if (t.openReader) readers.push(db.begin(false));
     const tx = db.begin(true);
     const cache = new Map<string, Bucket>();
     const res: (string | null)[] = [];
@@ -72,6 +79,7 @@ export function applyWorkload(db: DB, w: Workload): (string | null)[][] {
     else tx.commit();
     results.push(res);
   }
+  for (const r of readers) r.rollback();
   return results;
 }
 
@@ -100,6 +108,8 @@ export interface GenOptions {
   onePathPerTx?: boolean;
   /** Allow deleting buckets. */
   bucketDeletes?: boolean;
+  /** Hold read transactions across write transactions (pages they can see stay pending). */
+  readers?: boolean;
 }
 
 /** A random workload over a few nested buckets. */
@@ -135,7 +145,13 @@ export function randomWorkload(seed: number, o: GenOptions): Workload {
         ops.push({ op: 'put', path: p, key, value });
       }
     }
-    txs.push({ ops, rollback: !!o.rollbacks && r() < 0.15 });
+    const t: WorkloadTx = { ops, rollback: !!o.rollbacks && r() < 0.15 };
+    if (o.readers) {
+      const z = r();
+      if (z < 0.3) t.openReader = true;
+      else if (z < 0.45) t.closeReaders = 1 + Math.floor(r() * 2);
+    }
+    txs.push(t);
   }
   return { txs };
 }

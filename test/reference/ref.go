@@ -45,6 +45,10 @@ type op struct {
 type txSpec struct {
 	Rollback bool `json:"rollback"`
 	Ops      []op `json:"ops"`
+	// Before the write transaction: end the CloseReaders oldest read transactions held, then
+	// begin one more when OpenReader (held until closed so, or to the end of the workload).
+	CloseReaders int  `json:"closeReaders"`
+	OpenReader   bool `json:"openReader"`
 }
 
 type workload struct {
@@ -171,7 +175,9 @@ func dropCache(cache map[string]*bolt.Bucket, path []string) {
 	}
 }
 
-// openOptions parses apply's flags (--page-size N, --no-freelist-sync, --no-sync); other
+// openOptions parses apply's flags (--page-size N, --initial-mmap-size N, --no-freelist-sync,
+// --no-sync; a workload that holds readers needs a mapping it never outgrows: bbolt's remap
+// waits for every reader, and here they are held by the one goroutine that writes); other
 // flags are returned for the caller.
 func openOptions(args []string) (*bolt.Options, []string) {
 	opts := &bolt.Options{}
@@ -185,6 +191,13 @@ func openOptions(args []string) (*bolt.Options, []string) {
 				fail(err)
 			}
 			opts.PageSize = n
+		case "--initial-mmap-size":
+			i++
+			n, err := strconv.Atoi(args[i])
+			if err != nil {
+				fail(err)
+			}
+			opts.InitialMmapSize = n
 		case "--no-freelist-sync":
 			opts.NoFreelistSync = true
 		case "--no-sync":
@@ -210,7 +223,21 @@ func apply(path string, args []string) {
 		fail(err)
 	}
 	results := make([][]interface{}, 0, len(w.Txs))
+	var readers []*bolt.Tx
 	for _, t := range w.Txs {
+		for i := 0; i < t.CloseReaders && len(readers) > 0; i++ {
+			if err := readers[0].Rollback(); err != nil {
+				fail(err)
+			}
+			readers = readers[1:]
+		}
+		if t.OpenReader {
+			r, err := db.Begin(false)
+			if err != nil {
+				fail(err)
+			}
+			readers = append(readers, r)
+		}
 		tx, err := db.Begin(true)
 		if err != nil {
 			fail(err)
@@ -233,6 +260,11 @@ func apply(path string, args []string) {
 			fail(err)
 		}
 		results = append(results, res)
+	}
+	for _, r := range readers {
+		if err := r.Rollback(); err != nil {
+			fail(err)
+		}
 	}
 	var txid int
 	_ = db.View(func(tx *bolt.Tx) error { txid = int(tx.ID()); return nil })
