@@ -589,8 +589,11 @@ export async function main(argv: string[], io: IO = { stdout: process.stdout, st
     ctx.words = inv.words;
     return await dispatch(ctx, inv.cmd, inv.sub, inv.rest);
   } catch (e) {
+    // Every error we raise on purpose carries a stable code (ours, or Node's for system calls);
+    // anything else (a TypeError, a RangeError...) is a bug of ours, and says so.
+    const typed = e instanceof Error && typeof (e as { code?: unknown }).code === 'string';
     const msg = e instanceof Error ? e.message : String(e);
-    io.stderr.write(`ctr: ${msg}\n`);
+    io.stderr.write(typed ? `ctr: ${msg}\n` : `ctr: internal error: ${msg.split('\n')[0]}\n`);
     if (!ctx.salvage && e instanceof BoltError && DAMAGE_CODES.has(e.code)) io.stderr.write('ctr: a database of the root is damaged; --salvage lists what meta.db still holds\n');
     return e instanceof CtrUsageError ? 2 : 1;
   }

@@ -99,3 +99,22 @@ if (existsSync(CORPUS)) {
     assert.deepEqual(snapshotTree(root), before);
   });
 }
+
+test('Main_anErrorNoneOfOursRaises_isReportedAsAnInternalError', async () => {
+  // Typed errors (ours carry a code, as Node's system errors do) print as ctr prints errors; anything
+  // else is a bug in tsctr and says so, in one line (here stdout itself throws a TypeError).
+  const { main } = await import('../../src/cli/tsctr.js');
+  let err = '';
+  const stdout = {
+    write: (): boolean => {
+      throw new TypeError("Cannot read properties of undefined (reading 'x')\nsecond line");
+    },
+  };
+  const code = await main(['--root', `${FIXTURE}/root`, 'namespaces', 'ls'], { stdout, stderr: { write: (s: string) => ((err += s), true) } }, {});
+  assert.equal(code, 1);
+  assert.equal(err, "ctr: internal error: Cannot read properties of undefined (reading 'x')\n");
+  // A typed error, as real ctr printed it (recorded).
+  const missing = await runTsctr(['--root', `${FIXTURE}/root`, 'containers', 'info', 'no-such-container']);
+  assert.equal(missing.code, 1);
+  assert.equal(missing.err, readFileSync(`${FIXTURE}/expected/default/containers-info-no-such-container.stderr.txt`, 'utf8'));
+});
