@@ -20,23 +20,22 @@ export interface ItemOutcome<T> {
 }
 
 /**
- * Runs fn for each item inside one write transaction. An item that throws is recorded and, when
- * `stopOnError`, ends the loop (as ctr's `return err`); the transaction still commits the items
- * before it.
+ * Runs fn for each item in a write transaction of its own, as containerd runs each Delete of a
+ * ctr command line: an item that throws is rolled back alone (nothing of it is written, and a
+ * command whose every item fails leaves the file as it was), recorded, and, when `stopOnError`,
+ * ends the loop (as ctr's `return err`); the items before it stay committed.
  */
-export function eachInOneTx<T>(m: MetadataDB, items: string[], fn: (tx: Tx, item: string) => T, stopOnError = false): ItemOutcome<T>[] {
-  return m.update((tx) => {
-    const out: ItemOutcome<T>[] = [];
-    for (const item of items) {
-      try {
-        out.push({ item, value: fn(tx, item) });
-      } catch (error) {
-        out.push({ item, error });
-        if (stopOnError) break;
-      }
+export function eachInItsOwnTx<T>(m: MetadataDB, items: string[], fn: (tx: Tx, item: string) => T, stopOnError = false): ItemOutcome<T>[] {
+  const out: ItemOutcome<T>[] = [];
+  for (const item of items) {
+    try {
+      out.push({ item, value: m.update((tx) => fn(tx, item)) });
+    } catch (error) {
+      out.push({ item, error });
+      if (stopOnError) break;
     }
-    return out;
-  });
+  }
+  return out;
 }
 
 /** ctr's commands.LabelArgs: "k=v" -> {k: v}; "k" (no '=') -> {k: ""}. Later keys win. */

@@ -189,3 +189,61 @@ test('Fuzz_damagedRecords_everyReadCommandPrintsOrFailsCleanly', async () => {
   }
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('Fuzz_damagedRecords_writeCommandsSucceedOrChangeNothing', async () => {
+  // The write commands on the same kind of damage: each either succeeds, leaving databases that
+  // check clean, or fails with a typed error and leaves every database byte for byte as it was.
+  const { check } = await import('../../src/bolt/index.js').then((m) => ({ check: (f: string) => {
+    const db = m.open(f, { readOnly: true });
+    try {
+      return db.view((tx) => tx.check());
+    } finally {
+      db.close();
+    }
+  } }));
+  const dir = tmpdir('tsctr-fuzz-w-');
+  const root = path.join(dir, 'root');
+  fs.cpSync(FIXTURE, root, { recursive: true });
+  const lists = DBS.map((d) => entries(path.join(root, d)));
+  const r = prng(SEED + 1);
+  const digest = 'sha256:280c4f0c4cceba06cd273122712ab1e1d4c3b3cb7339d41947fbee6d0a3575ac';
+  const commands: string[][] = [
+    ['-n', 'default', 'images', 'label', 'docker.io/library/alpha:latest', 'fuzz=1'],
+    ['-n', 'default', 'images', 'rm', 'docker.io/library/alpha:1.0'],
+    ['-n', 'default', 'containers', 'delete', 'web1'],
+    ['-n', 'default', 'leases', 'rm', 'fixture-lease'],
+    ['-n', 'default', 'content', 'label', digest, 'fuzz=2'],
+    ['-n', 'default', 'content', 'rm', digest],
+    ['namespaces', 'label', 'tools', 'fuzz=3'],
+    ['namespaces', 'create', 'fuzz-new'],
+    ['namespaces', 'remove', 'empty'],
+    ['gc'],
+  ];
+  const cases = Math.ceil(CASES / 3);
+  for (let i = 0; i < cases; i++) {
+    fs.rmSync(root, { recursive: true, force: true });
+    fs.cpSync(FIXTURE, root, { recursive: true });
+    const done = mutate(path.join(root, DBS[0]!), lists[0]!, r);
+    if (r() < 0.3) {
+      const j = 1 + Math.floor(r() * 2);
+      done.push(...mutate(path.join(root, DBS[j]!), lists[j]!, r).map((s) => `${DBS[j]}: ${s}`));
+    }
+    // A random order of a random half of the commands.
+    const cmds = commands.filter(() => r() < 0.5).sort(() => r() - 0.5);
+    for (const argv of cmds) {
+      const what = `case ${i} (seed ${SEED + 1}; ${done.join('; ')}): ${argv.join(' ')}`;
+      const before = DBS.map((d) => fs.readFileSync(path.join(root, d)));
+      const res = await runTsctr(['--root', root, ...argv]);
+      const all = res.out + res.err;
+      assert.ok(!/\n\s+at /.test(all), `${what}: stack trace:\n${all.slice(0, 800)}`);
+      assert.ok(!all.includes('internal error'), `${what}: ${res.err.slice(0, 800)}`);
+      if (res.code !== 0) {
+        assert.ok(res.err.trim().length > 0, `${what}: failed silently`);
+        DBS.forEach((d, j) => assert.ok(fs.readFileSync(path.join(root, d)).equals(before[j]!), `${what}: failed, yet ${d} changed`));
+      } else {
+        for (const d of DBS) assert.deepEqual(check(path.join(root, d)), [], `${what}: ${d} fails check`);
+      }
+    }
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+});

@@ -127,25 +127,37 @@ function snapshotterLoaded(root: string, sn: string): boolean {
  * The meta.db records go in one transaction; then each backend snapshot (record + directory), as the collection
  * containerd schedules right after would remove it.
  */
-export function snapshotsRm(root: string, ns: string, snapshotter: string, keys: string[]): void {
+/**
+ * Removes what containerd's GC would after a committed removal: the snapshot's backend record and
+ * directory. The removal itself has succeeded by then (ctr has returned), so a failure here is a
+ * warning, and what is left waits for the next collection (`tsctr gc` or containerd's).
+ */
+function cleanupBackend(root: string, snapshotter: string, name: string, io: RepairIO): void {
+  try {
+    lockedAs(root, snapshotter, () => removeBackendAndDir(root, snapshotter, name, WRITE_LOCK_TIMEOUT_MS));
+  } catch (e) {
+    io.stderr.write(logrusLine('warning', `${snapshotter} snapshot cleanup failed; the next garbage collection removes what is left`, msg(e)));
+  }
+}
+
+export function snapshotsRm(root: string, ns: string, snapshotter: string, keys: string[], io: RepairIO): void {
   if (keys.length === 0) return;
   if (!snapshotterLoaded(root, snapshotter)) throw new CtrCommandError(`failed to remove ${JSON.stringify(keys[0])}: snapshotter not loaded: ${snapshotter}: invalid argument`);
   let failure: string | undefined;
-  const names = withRootWrite(root, (m) =>
-    m.update((tx) => {
-      const out: string[] = [];
-      for (const k of keys) {
-        try {
-          out.push(removeSnapshotRecord(tx, ns, snapshotter, k));
-        } catch (e) {
-          failure = `failed to remove ${JSON.stringify(k)}: ${msg(e)}`;
-          break;
-        }
+  // One transaction per key, as each snapshotter.Remove of ctr's loop: a failing key is rolled back alone.
+  const names = withRootWrite(root, (m) => {
+    const out: string[] = [];
+    for (const k of keys) {
+      try {
+        out.push(m.update((tx) => removeSnapshotRecord(tx, ns, snapshotter, k)));
+      } catch (e) {
+        failure = `failed to remove ${JSON.stringify(k)}: ${msg(e)}`;
+        break;
       }
-      return out;
-    }),
-  );
-  for (const n of names) if (n !== '') lockedAs(root, snapshotter, () => removeBackendAndDir(root, snapshotter, n, WRITE_LOCK_TIMEOUT_MS));
+    }
+    return out;
+  });
+  for (const n of names) if (n !== '') cleanupBackend(root, snapshotter, n, io);
   if (failure !== undefined) throw new CtrCommandError(failure);
 }
 
@@ -157,31 +169,37 @@ export function containersRm(root: string, ns: string, ids: string[], keepSnapsh
   if (ids.length === 0) throw new CtrCommandError('must specify at least one container to delete: invalid argument');
   const errors: string[] = [];
   const removedSnapshots: [string, string][] = [];
-  withRootWrite(root, (m) =>
-    m.update((tx) => {
-      for (const id of ids) {
-        try {
+  // One transaction per container (containerd's Delete of each): a failing one is rolled back alone,
+  // and when every one fails the file is left as it was.
+  withRootWrite(root, (m) => {
+    for (const id of ids) {
+      try {
+        // The snapshot's backend directory goes only once the transaction that removed its record committed.
+        const removed = m.update((tx): [string, string] | undefined => {
           const c = getContainer(tx, ns, id);
           if (!c) throw new ErrNotFound(`container ${JSON.stringify(id)} in namespace ${JSON.stringify(ns)}: not found`);
+          let snapshot: [string, string] | undefined;
           if (!keepSnapshot && c.snapshotKey !== '') {
             if (c.snapshotter === '') throw new ErrInvalidArgument('container.Snapshotter must be set to cleanup rootfs snapshot: invalid argument');
             if (!snapshotterLoaded(root, c.snapshotter)) throw new ErrInvalidArgument(`snapshotter not loaded: ${c.snapshotter}: invalid argument`);
             try {
               const name = removeSnapshotRecord(tx, ns, c.snapshotter, c.snapshotKey);
-              if (name !== '') removedSnapshots.push([c.snapshotter, name]);
+              if (name !== '') snapshot = [c.snapshotter, name];
             } catch (e) {
               if (!(e instanceof ErrNotFound)) throw e;
             }
           }
           deleteContainer(tx, ns, id);
-        } catch (e) {
-          errors.push(msg(e));
-          io.stderr.write(logrusLine('error', `failed to delete container ${JSON.stringify(id)}`, msg(e)));
-        }
+          return snapshot;
+        });
+        if (removed) removedSnapshots.push(removed);
+      } catch (e) {
+        errors.push(msg(e));
+        io.stderr.write(logrusLine('error', `failed to delete container ${JSON.stringify(id)}`, msg(e)));
       }
-    }),
-  );
-  for (const [sn, name] of removedSnapshots) lockedAs(root, sn, () => removeBackendAndDir(root, sn, name, WRITE_LOCK_TIMEOUT_MS));
+    }
+  });
+  for (const [sn, name] of removedSnapshots) cleanupBackend(root, sn, name, io);
   if (errors.length > 0) throw new CtrCommandError(errors[0]!);
 }
 
@@ -216,7 +234,7 @@ export function runGC(root: string, ns: string, cmd: string, argv: string[], io:
       snapshotter = v || 'overlayfs'; // ctr: an empty value stands for the default
     }
     if (!RM.has(argv[i] ?? '')) return undefined;
-    snapshotsRm(root, ns, snapshotter, takeBoolFlags(argv.slice(i + 1), []).args);
+    snapshotsRm(root, ns, snapshotter, takeBoolFlags(argv.slice(i + 1), []).args, io);
     return 0;
   }
   if ((cmd === 'containers' || cmd === 'container' || cmd === 'c') && RM.has(argv[0] ?? '')) {

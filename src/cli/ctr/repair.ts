@@ -10,7 +10,8 @@ import { createNamespace, deleteNamespace, setNamespaceLabel } from '../../metad
 import { deleteImage, updateImage } from '../../metadata/image-store.js';
 import { deleteBlobRecord, updateContentLabels } from '../../metadata/content-store.js';
 import { deleteLease } from '../../metadata/lease-store.js';
-import { eachInOneTx, parseLabelArgs } from '../../metadata/repair.js';
+import { eachInItsOwnTx, parseLabelArgs } from '../../metadata/repair.js';
+import { liveRefs } from '../../metadata/gc-cleanup.js';
 import { systemClock } from '../../metadata/boltutil.js';
 import { logrusLine } from '../format/logrus.js';
 import { CtrCommandError } from '../format/errors.js';
@@ -64,7 +65,7 @@ export function namespacesLabel(root: string, args: string[]): void {
 /** ctr namespaces rm: a missing namespace is printed as removed; others log and the first error is returned. */
 export function namespacesRm(root: string, args: string[], io: RepairIO): void {
   if (args.length === 0) return;
-  const res = withRootWrite(root, (m) => eachInOneTx(m, args, (tx, n) => deleteNamespace(tx, n)));
+  const res = withRootWrite(root, (m) => eachInItsOwnTx(m, args, (tx, n) => deleteNamespace(tx, n)));
   let first: string | undefined;
   for (const r of res) {
     if (r.error === undefined || r.error instanceof ErrNotFound) {
@@ -80,7 +81,7 @@ export function namespacesRm(root: string, args: string[], io: RepairIO): void {
 /** ctr images rm: a missing image is a warning (exit 0). Returns how many were removed. */
 export function imagesRm(root: string, namespace: string, args: string[], io: RepairIO): number {
   if (args.length === 0) return 0;
-  const res = withRootWrite(root, (m) => eachInOneTx(m, args, (tx, n) => deleteImage(tx, namespace, n)));
+  const res = withRootWrite(root, (m) => eachInItsOwnTx(m, args, (tx, n) => deleteImage(tx, namespace, n)));
   let removed = 0;
   for (const r of res) {
     if (r.error === undefined) io.stdout.write(r.item + '\n'), removed++;
@@ -123,18 +124,26 @@ export async function contentRm(root: string, namespace: string, args: string[],
     }
   }
   const res = await withRootWriteAsync(root, async (m) => {
-    const results = eachInOneTx(m, valid, (tx, d) => deleteBlobRecord(tx, namespace, d));
+    const results = eachInItsOwnTx(m, valid, (tx, d) => deleteBlobRecord(tx, namespace, d));
     const removed = results.filter((r) => r.error === undefined).map((r) => r.item);
     if (removed.length > 0) {
-      const held = new Set(m.namespaces().flatMap((n) => m.content(n.name).map((c) => c.digest)));
-      const store = await openContentStore(join(root, CONTENT_DIR));
-      for (const d of removed) {
-        if (held.has(d)) continue;
-        try {
-          await store.delete(d);
-        } catch (e) {
-          if (!(e instanceof ContentNotFoundError)) throw e;
+      // The records are gone (committed), so the command has done what ctr's does; the files are
+      // containerd's GC's part: a failure there is a warning and the file waits for the next sweep.
+      try {
+        // Which digests a namespace still holds, by the records' keys (as containerd's content
+        // sweep reads them), not by decoding them: a damaged record elsewhere must not stop this.
+        const held = m.view((tx) => liveRefs(tx).content);
+        const store = await openContentStore(join(root, CONTENT_DIR));
+        for (const d of removed) {
+          if (held.has(d)) continue;
+          try {
+            await store.delete(d);
+          } catch (e) {
+            if (!(e instanceof ContentNotFoundError)) throw e;
+          }
         }
+      } catch (e) {
+        io.stderr.write(logrusLine('warning', 'content cleanup failed; the next garbage collection removes what is left', msg(e)));
       }
     }
     return results;
@@ -187,7 +196,7 @@ export function leasesRm(root: string, namespace: string, args: string[], io: Re
     io.stdout.write(CTR_LEAVES['leases delete']!.help); // ctr shows the command's help
     return;
   }
-  const res = withRootWrite(root, (m) => eachInOneTx(m, args, (tx, id) => deleteLease(tx, namespace, id), true));
+  const res = withRootWrite(root, (m) => eachInItsOwnTx(m, args, (tx, id) => deleteLease(tx, namespace, id), true));
   const failed = res.find((r) => r.error !== undefined);
   const done = res.filter((r) => r.error === undefined);
   for (const r of done) io.stdout.write(r.item + '\n');
