@@ -44,6 +44,9 @@ function ioError(what: string, path: string, e: unknown): BoltIOError {
 
 /** Reads exactly `len` bytes at `off`; fewer when the file ends first. */
 function readAt(fd: number, len: number, off: number): Uint8Array {
+  // An offset past 2^53 (a damaged page id times the page size) lies past the end of any file:
+  // EOF, as Go's ReadAt answers there, not Node's out-of-range error.
+  if (!Number.isSafeInteger(off + len)) return new Uint8Array(0);
   const buf = new Uint8Array(len);
   let done = 0;
   while (done < len) {

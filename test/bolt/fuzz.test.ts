@@ -1,7 +1,8 @@
 // Fuzzing: thousands of mutated databases (bit flips, zeroed, random and swapped pages,
 // truncation) through open, check, a full walk, stats, cursors, the page map and salvage (and the
-// tsbolt commands). Only our typed errors may escape; nothing may hang (depth, cycles and sizes are
-// bounded; every case has a time limit), memory stays bounded, and the input is never changed.
+// tsbolt commands, compact and surgery included, each writing a file of its own). Only our typed
+// errors may escape; nothing may hang (depth, cycles and sizes are bounded; every case has a time
+// limit), memory stays bounded, and the input is never changed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -183,22 +184,36 @@ test('Fuzz_mutatedFiles_tsboltCommandsFailCleanly', async () => {
   const r = prng(SEED + 1);
   const file = path.join(dir, 'm.db');
   const html = path.join(dir, 'map.html');
-  const commands = [['check'], ['pages'], ['stats'], ['buckets'], ['keys', 'FILE', 'a'], ['get', 'FILE', 'a', 'key1'], ['page', 'FILE', '3'], ['dump', 'FILE', '2'], ['info'], ['page-item', 'FILE', '3', '0'], ['map', 'FILE', '-o', html]];
+  const out = path.join(dir, 'out.db');
+  const commands = [
+    ['check'], ['pages'], ['stats'], ['buckets'], ['keys', 'FILE', 'a'], ['get', 'FILE', 'a', 'key1'], ['page', 'FILE', '3'], ['dump', 'FILE', '2'], ['info'], ['page-item', 'FILE', '3', '0'], ['map', 'FILE', '-o', html],
+    // The commands that write, each to a new file of its own (the mutated one must stay as it is).
+    ['compact', '-o', out, 'FILE'],
+    ['surgery', 'revert-meta-page', 'FILE', '--output', out],
+    ['surgery', 'clear-page', 'FILE', '--output', out, '--pageId', '3'],
+    ['surgery', 'clear-page-elements', 'FILE', '--output', out, '--pageId', '3', '--from-index', '0', '--to-index', '1'],
+    ['surgery', 'copy-page', 'FILE', '--output', out, '--from-page', '3', '--to-page', '4'],
+    ['surgery', 'freelist', 'abandon', 'FILE', '--output', out],
+    ['surgery', 'freelist', 'rebuild', 'FILE', '--output', out],
+    ['surgery', 'meta', 'validate', 'FILE'],
+    ['surgery', 'meta', 'update', 'FILE', '--output', out, '--fields', 'root:4'],
+  ];
   const n = Math.ceil(CASES / 10);
   for (let i = 0; i < n; i++) {
     const m = mutate(base, r);
     fs.writeFileSync(file, m);
     const before = fs.statSync(file).mtimeMs;
     for (const c of commands) {
+      fs.rmSync(out, { force: true });
       const argv = c.length === 1 ? [c[0]!, file] : c.map((a) => (a === 'FILE' ? file : a));
-      let out = '';
-      const sink = { write: (s: string | Uint8Array) => ((out += typeof s === 'string' ? s : Buffer.from(s).toString()), true) };
+      let text = '';
+      const sink = { write: (s: string | Uint8Array) => ((text += typeof s === 'string' ? s : Buffer.from(s).toString()), true) };
       const code = await main(argv, { stdout: sink, stderr: sink });
       assert.equal(typeof code, 'number');
-      assert.ok(!/\n\s+at /.test(out), `case ${i} ${c.join(' ')}: stack trace in output:\n${out.slice(0, 500)}`);
+      assert.ok(!/\n\s+at /.test(text), `case ${i} ${c.join(' ')}: stack trace in output:\n${text.slice(0, 500)}`);
       // What main() prints for an error that is none of our typed ones (a TypeError...): a bug.
-      assert.ok(!out.includes('internal error'), `case ${i} ${c.join(' ')}: ${out.slice(0, 500)}`);
-      if (code !== 0) assert.ok(out.trim().length > 0, `case ${i} ${c.join(' ')}: failed silently`);
+      assert.ok(!text.includes('internal error'), `case ${i} ${c.join(' ')}: ${text.slice(0, 500)}`);
+      if (code !== 0) assert.ok(text.trim().length > 0, `case ${i} ${c.join(' ')}: failed silently`);
     }
     assert.equal(fs.statSync(file).mtimeMs, before, `case ${i}: a command touched the file`);
     assert.deepEqual(fs.readFileSync(file), Buffer.from(m), `case ${i}: a command changed the file`);
