@@ -38,7 +38,7 @@ import { runRepair } from './ctr/repair.js';
 import { doctorCmd } from './ctr/doctor.js';
 import { openSalvagedMetadata } from './ctr/salvaged.js';
 import { imagesImport } from './ctr/images-import.js';
-import { collectGarbage, runGC } from './ctr/gc.js';
+import { collectGarbage, gcWarnings, runGC } from './ctr/gc.js';
 import { snapshotsWhich } from './ctr/which.js';
 import { namespaceBlobReader } from '../metadata/which.js';
 import { CONTENT_DIR, META_DB, closeAfter, closeAfterAsync, openRootForRead } from './ctr/root.js';
@@ -530,7 +530,7 @@ function dispatch(ctx: Ctx, cmd: string, sub: string | undefined, rest: string[]
     }
   }
   // --sync (images rm, leases rm): ctr waits for containerd's collection after a removal; offline it runs here, quietly as in ctr
-  const repaired = runRepair(ctx.root, ctx.namespace, cmd, sub, rest, ctx.io, () => void collectGarbage(ctx.root));
+  const repaired = runRepair(ctx.root, ctx.namespace, cmd, sub, rest, ctx.io, () => void ctx.io.stderr.write(gcWarnings(collectGarbage(ctx.root))));
   if (repaired !== undefined) return repaired;
   const collected = runGC(ctx.root, ctx.namespace, cmd, sub === undefined ? rest : [sub, ...rest], ctx.io, ctx.env);
   if (collected !== undefined) return collected;

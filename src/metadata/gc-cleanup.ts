@@ -104,6 +104,11 @@ export interface SnapshotterCleanup {
   refused: BackendSnapshot[];
   /** Directories removed, relative to the snapshotter root ("snapshots/<id>"). */
   dirs: string[];
+  /**
+   * Why this snapshotter's cleanup failed or was held back (containerd logs a failed snapshotter
+   * collection as a warning; the meta.db removals stand and what is left waits for the next run).
+   */
+  error?: string;
 }
 
 interface TreeNode {
@@ -122,9 +127,11 @@ export function planSnapshotterCleanup(root: string, snapshotter: string, seen: 
   const sdb = SnapshotterDB.open(dbPath, { readOnly: true });
   let list: BackendSnapshot[];
   let parents: [number, number, string][];
+  let unreadable: string[];
   try {
     list = sdb.list();
     parents = sdb.parents();
+    unreadable = sdb.unreadableRecords();
   } finally {
     sdb.close();
   }
@@ -160,6 +167,10 @@ export function planSnapshotterCleanup(root: string, snapshotter: string, seen: 
   for (const r of roots) prune(r);
   if (snapshotter === 'native') {
     for (const s of out.remove) if (existsSync(join(sroot, 'snapshots', String(s.id)))) out.dirs.push(`snapshots/${s.id}`);
+  } else if (unreadable.length > 0) {
+    // Ours, not containerd's: a record whose id cannot be read still owns some directory, and the
+    // sweep below would delete it. The records are removed; the directories wait for a repair.
+    out.error = `not sweeping snapshots/: ${unreadable.length} backend record(s) unreadable (${unreadable.slice(0, 3).join(', ')}${unreadable.length > 3 ? ', ...' : ''})`;
   } else {
     // overlayfs removes asynchronously: Cleanup deletes every snapshots/ entry that no remaining record's id names.
     const removedNames = new Set(out.remove.map((s) => s.name));
@@ -280,15 +291,36 @@ export interface GCRun {
   snapshotters: SnapshotterCleanup[];
   /** Present when a blob or ingest record was removed (containerd's dirtyCS). */
   content?: ContentCleanup;
+  /** Why the content store's cleanup failed (a warning, as containerd logs it). */
+  contentError?: string;
 }
 
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/**
+ * The backends' part of a collection, each on its own: one that cannot be read (a damaged
+ * snapshotter database) is reported in its `error` and the others go on, as containerd runs
+ * each snapshotter's and the content store's collection apart and only logs their failures.
+ */
 function planBackends(root: string, tx: Tx, plan: GCPlan, pending: GCNode[]): Omit<GCRun, 'plan'> {
   const live = liveRefs(tx, pending);
   const dirty = dirtyStores(plan.removed);
   const out: Omit<GCRun, 'plan'> = {
-    snapshotters: dirty.snapshotters.map((sn) => planSnapshotterCleanup(root, sn, live.snapshots.get(sn) ?? new Set())),
+    snapshotters: dirty.snapshotters.map((sn) => {
+      try {
+        return planSnapshotterCleanup(root, sn, live.snapshots.get(sn) ?? new Set());
+      } catch (e) {
+        return { snapshotter: sn, supported: true, remove: [], refused: [], dirs: [], error: message(e) };
+      }
+    }),
   };
-  if (dirty.content) out.content = planContentCleanup(root, live);
+  if (dirty.content) {
+    try {
+      out.content = planContentCleanup(root, live);
+    } catch (e) {
+      out.contentError = message(e);
+    }
+  }
   return out;
 }
 
@@ -312,7 +344,19 @@ export function garbageCollect(root: string, m: MetadataDB, now: Date = new Date
     return p;
   });
   const run: GCRun = { plan, ...m.view((tx) => planBackends(root, tx, plan, [])) };
-  for (const s of run.snapshotters) applySnapshotterCleanup(root, s, timeout);
-  if (run.content) applyContentCleanup(root, run.content);
+  for (const s of run.snapshotters) {
+    try {
+      applySnapshotterCleanup(root, s, timeout);
+    } catch (e) {
+      s.error = message(e);
+    }
+  }
+  if (run.content) {
+    try {
+      applyContentCleanup(root, run.content);
+    } catch (e) {
+      run.contentError = message(e);
+    }
+  }
   return run;
 }

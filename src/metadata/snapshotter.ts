@@ -92,6 +92,32 @@ export class SnapshotterDB {
     });
   }
 
+  /**
+   * Keys under v1/snapshots whose record cannot tell which directory is its own: a value where a
+   * bucket should be, or a bucket whose id is missing or does not decode. containerd skips them
+   * (IDMap) and its overlayfs Cleanup then deletes the directory such a record named; the offline
+   * collection does not sweep directories while any is left (see planSnapshotterCleanup).
+   */
+  unreadableRecords(): string[] {
+    return this.db.view((tx) => {
+      const bkt = getBucket(tx, 'v1', 'snapshots');
+      const out: string[] = [];
+      bkt?.forEach((k, v) => {
+        const idv = v === undefined ? bkt.bucket(k)!.get('id') : undefined;
+        let ok = idv !== undefined && idv.length > 0;
+        if (ok) {
+          try {
+            ok = decodeUvarint(idv!)[0] > 0;
+          } catch {
+            ok = false;
+          }
+        }
+        if (!ok) out.push(str(k));
+      });
+      return out;
+    });
+  }
+
   /** storage.GetInfo: throws ErrNotFound when missing. */
   get(name: string): BackendSnapshot {
     const s = this.list().find((x) => x.name === name);

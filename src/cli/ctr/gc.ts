@@ -93,7 +93,22 @@ export function gcWhy(root: string, ns: string, object: string, io: RepairIO, no
 }
 
 export function gcDryRun(root: string, io: RepairIO, now = new Date()): void {
-  io.stdout.write(formatGCRun(withRootRead(root, (m) => planGarbageCollect(root, m, now))));
+  const run = withRootRead(root, (m) => planGarbageCollect(root, m, now));
+  io.stdout.write(formatGCRun(run));
+  io.stderr.write(gcWarnings(run));
+}
+
+/**
+ * The backends whose cleanup failed, as containerd logs them (a warning each, with the
+ * snapshotter as a field); the collection itself has succeeded.
+ */
+export function gcWarnings(run: GCRun): string {
+  let out = '';
+  for (const s of run.snapshotters) {
+    if (s.error !== undefined) out += logrusLine('warning', 'snapshot garbage collection failed', s.error, new Date(), { snapshotter: s.snapshotter });
+  }
+  if (run.contentError !== undefined) out += logrusLine('warning', 'content garbage collection failed', run.contentError);
+  return out;
 }
 
 /** Refuses before anything is written when a snapshotter's metadata.db is locked (containerd holds them all). */
@@ -114,7 +129,9 @@ export function collectGarbage(root: string, now = new Date()): GCRun {
 }
 
 export function gcCollect(root: string, io: RepairIO, now = new Date()): void {
-  io.stdout.write(formatGCRun(collectGarbage(root, now)));
+  const run = collectGarbage(root, now);
+  io.stdout.write(formatGCRun(run));
+  io.stderr.write(gcWarnings(run));
 }
 
 /** A snapshotter containerd would have loaded on this root: its plugin directory exists. */
@@ -122,11 +139,6 @@ function snapshotterLoaded(root: string, sn: string): boolean {
   return sn !== '' && existsSync(snapshotterRoot(root, sn));
 }
 
-/**
- * ctr snapshots rm KEY...: stops at the first failure ("failed to remove %q: ..."); the keys before it are removed.
- * The meta.db records go in one transaction; then each backend snapshot (record + directory), as the collection
- * containerd schedules right after would remove it.
- */
 /**
  * Removes what containerd's GC would after a committed removal: the snapshot's backend record and
  * directory. The removal itself has succeeded by then (ctr has returned), so a failure here is a
@@ -140,6 +152,11 @@ function cleanupBackend(root: string, snapshotter: string, name: string, io: Rep
   }
 }
 
+/**
+ * ctr snapshots rm KEY...: stops at the first failure ("failed to remove %q: ..."); the keys before it are removed.
+ * Each key's meta.db records go in a transaction of their own (as each snapshotter.Remove); then each backend
+ * snapshot (record + directory), as the collection containerd schedules right after would remove it.
+ */
 export function snapshotsRm(root: string, ns: string, snapshotter: string, keys: string[], io: RepairIO): void {
   if (keys.length === 0) return;
   if (!snapshotterLoaded(root, snapshotter)) throw new CtrCommandError(`failed to remove ${JSON.stringify(keys[0])}: snapshotter not loaded: ${snapshotter}: invalid argument`);
