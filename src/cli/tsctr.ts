@@ -17,11 +17,13 @@ import {
   parseRFC3339,
   SnapshotterDB,
   ErrNotFound,
+  ErrCorruptValue,
   type Any,
   type BackendSnapshot,
   type Container,
   type GoTime,
   type MetadataDB,
+  type SnapshotRef,
 } from '../metadata/index.js';
 import { GoObject, RawJSON, marshalIndent, type GoValue } from '../metadata/gojson.js';
 import { remarshalSpec, SpecDecodeError } from '../metadata/ocispec.js';
@@ -99,6 +101,20 @@ function withMeta<T>(ctx: Ctx, fn: (m: MetadataDB) => T): T {
   return closeAfter(openMeta(ctx), fn);
 }
 
+/**
+ * ctr's `fmt.Errorf(prefix+"%w", err)` around a listing a damaged record fails ("failed to list
+ * images: ..."); main() then adds the ": unknown" that errdefs.FromGRPC gives an error containerd
+ * returned without a class.
+ */
+function ctrWrap<T>(prefix: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ErrCorruptValue) throw new ErrCorruptValue(prefix + e.message, { cause: e });
+    throw e;
+  }
+}
+
 async function withMetaAsync<T>(ctx: Ctx, fn: (m: MetadataDB) => Promise<T>): Promise<T> {
   return closeAfterAsync(openMeta(ctx), fn);
 }
@@ -145,7 +161,7 @@ function namespacesLs(ctx: Ctx, argv: string[]): number {
 
 function imagesTable(ctx: Ctx, m: MetadataDB, ns: string, filters: string[]): string {
   const f = parseFilters(...filters);
-  const imgs = m.images(ns).filter((i) => f.match(adaptImage(i)));
+  const imgs = ctrWrap('failed to list images: ', () => m.images(ns)).filter((i) => f.match(adaptImage(i)));
   const read = namespaceBlobReader(ctx.root, m, ns);
   const platform = onlyPlatform(defaultPlatform());
   const tw = new TabWriter(1, 8, 1, ' ');
@@ -168,7 +184,7 @@ function imagesLs(ctx: Ctx, argv: string[]): number {
   return withMeta(ctx, (m) => {
     if (a.json || a.quiet) {
       const f = parseFilters(...a.args);
-      const imgs = m.images(ctx.namespace).filter((i) => f.match(adaptImage(i)));
+      const imgs = ctrWrap('failed to list images: ', () => m.images(ctx.namespace)).filter((i) => f.match(adaptImage(i)));
       if (a.json) printJSON(ctx, imgs);
       else for (const i of imgs) ctx.io.stdout.write(i.name + '\n');
       return 0;
@@ -265,14 +281,21 @@ function contentLs(ctx: Ctx, argv: string[], now: number): number {
   const a = parseSub(argv);
   return withMeta(ctx, (m) => {
     const f = parseFilters(...a.args);
-    const infos = m.content(ctx.namespace).filter((c) => f.match(adaptContent(c)));
+    const tw = new TabWriter(1, 8, 1, '\t');
+    tw.write('DIGEST\tSIZE\tAGE\tLABELS\n');
+    let infos;
+    try {
+      infos = m.content(ctx.namespace).filter((c) => f.match(adaptContent(c)));
+    } catch (e) {
+      // ctr writes the header and defers the flush before it walks, so a failed walk still prints it.
+      if (!a.json && !a.quiet) ctx.io.stdout.write(tw.flush());
+      throw e;
+    }
     if (a.json) return printJSON(ctx, infos), 0;
     if (a.quiet) {
       for (const c of infos) ctx.io.stdout.write(c.digest + '\n');
       return 0;
     }
-    const tw = new TabWriter(1, 8, 1, '\t');
-    tw.write('DIGEST\tSIZE\tAGE\tLABELS\n');
     for (const c of infos) {
       const labels = Object.entries(c.labels ?? {}).map(([k, v]) => `${k}=${v}`);
       const age = humanDuration(now - (c.createdAt.unix * 1000 + c.createdAt.nanos / 1e6));
@@ -332,27 +355,56 @@ interface SnapshotInfo {
 }
 
 /** The metadata snapshotter's Walk: meta.db records overlaid on the backend's info (kind, labels). */
-function snapshotInfos(ctx: Ctx, m: MetadataDB, snapshotter: string): SnapshotInfo[] {
-  const refs = m.snapshots(ctx.namespace, snapshotter);
+function snapshotterBackend(ctx: Ctx, snapshotter: string): string {
   const path = join(ctx.root, `io.containerd.snapshotter.v1.${snapshotter}`, 'metadata.db');
   if (!existsSync(path)) throw new CtrCommandError(`snapshotter not loaded: ${snapshotter}: invalid argument`);
-  const sdb = SnapshotterDB.open(path, { readOnly: true });
-  let backend: Map<string, BackendSnapshot>;
+  return path;
+}
+
+/** A meta.db record with its backend snapshot's kind, labels merged as the metadata snapshotter's Stat merges them. */
+function snapshotInfo(r: SnapshotRef, b: BackendSnapshot): SnapshotInfo {
+  const labels = b.labels ? { ...b.labels, ...(r.labels ?? {}) } : r.labels;
+  const info: SnapshotInfo = { kind: b.kind, name: r.key, parent: r.parent, created: r.createdAt, updated: r.updatedAt };
+  if (labels) info.labels = labels;
+  return info;
+}
+
+/**
+ * The metadata snapshotter's Walk: every record of meta.db, each with its backend snapshot read by
+ * a Stat of its own (so a damaged backend record fails only the listing that reaches it).
+ */
+function snapshotInfos(ctx: Ctx, m: MetadataDB, snapshotter: string): SnapshotInfo[] {
+  const refs = m.snapshots(ctx.namespace, snapshotter);
+  const sdb = SnapshotterDB.open(snapshotterBackend(ctx, snapshotter), { readOnly: true });
+  const out: SnapshotInfo[] = [];
   try {
-    backend = new Map(sdb.list().map((s) => [s.name, s]));
+    for (const r of refs) {
+      let b: BackendSnapshot;
+      try {
+        b = sdb.stat(r.name);
+      } catch (e) {
+        if (e instanceof ErrNotFound) continue; // not found in the backend: skipped, as containerd's Walk does
+        throw e;
+      }
+      out.push(snapshotInfo(r, b));
+    }
   } finally {
     sdb.close();
   }
-  const out: SnapshotInfo[] = [];
-  for (const r of refs) {
-    const b = backend.get(r.name);
-    if (!b) continue; // not found in the backend: skipped, as containerd's Walk does
-    const labels = b.labels ? { ...b.labels, ...(r.labels ?? {}) } : r.labels;
-    const info: SnapshotInfo = { kind: b.kind, name: r.key, parent: r.parent, created: r.createdAt, updated: r.updatedAt };
-    if (labels) info.labels = labels;
-    out.push(info);
-  }
   return out;
+}
+
+/** The metadata snapshotter's Stat: the one record, then its backend snapshot (containerd's not-found texts). */
+function statSnapshot(ctx: Ctx, m: MetadataDB, snapshotter: string, key: string): SnapshotInfo {
+  const path = snapshotterBackend(ctx, snapshotter);
+  const r = m.snapshot(ctx.namespace, snapshotter, key);
+  if (!r) throw new ErrNotFound(`snapshot ${key} does not exist: not found`);
+  const sdb = SnapshotterDB.open(path, { readOnly: true });
+  try {
+    return snapshotInfo(r, sdb.stat(r.name));
+  } finally {
+    sdb.close();
+  }
 }
 
 function snapshots(ctx: Ctx, argv: string[]): number {
@@ -373,6 +425,15 @@ function snapshots(ctx: Ctx, argv: string[]): number {
   // ctr: anything but one key shows the command's help
   if (sub === 'info' && a.args.length !== 1) return ctx.io.stdout.write(CTR_LEAVES['snapshots info']!.help), 0;
   return withMeta(ctx, (m) => {
+    if (sub === 'info') {
+      const s = statSnapshot(ctx, m, snapshotter, a.args[0]!);
+      const e: [string, GoValue][] = [['Kind', s.kind], ['Name', s.name]];
+      if (s.parent) e.push(['Parent', s.parent]);
+      if (s.labels && Object.keys(s.labels).length > 0) e.push(['Labels', GoObject.fromMap(s.labels)]);
+      e.push(['Created', formatRFC3339(s.created, true, 0)], ['Updated', formatRFC3339(s.updated, true, 0)]);
+      ctx.io.stdout.write(marshalIndent(new GoObject(e)) + '\n');
+      return 0;
+    }
     const infos = snapshotInfos(ctx, m, snapshotter);
     switch (sub) {
       case 'ls':
@@ -382,17 +443,6 @@ function snapshots(ctx: Ctx, argv: string[]): number {
         tw.write('KEY\tPARENT\tKIND\t\n');
         for (const s of infos) tw.write(`${s.name}\t${s.parent}\t${s.kind}\t\n`);
         ctx.io.stdout.write(tw.flush());
-        return 0;
-      }
-      case 'info': {
-        const key = a.args[0]!;
-        const s = infos.find((x) => x.name === key);
-        if (!s) throw new ErrNotFound(`snapshot ${key} does not exist: not found`);
-        const e: [string, GoValue][] = [['Kind', s.kind], ['Name', s.name]];
-        if (s.parent) e.push(['Parent', s.parent]);
-        if (s.labels && Object.keys(s.labels).length > 0) e.push(['Labels', GoObject.fromMap(s.labels)]);
-        e.push(['Created', formatRFC3339(s.created, true, 0)], ['Updated', formatRFC3339(s.updated, true, 0)]);
-        ctx.io.stdout.write(marshalIndent(new GoObject(e)) + '\n');
         return 0;
       }
       case 'tree': {
@@ -434,7 +484,7 @@ function leasesLs(ctx: Ctx, argv: string[]): number {
   const a = parseSub(argv);
   return withMeta(ctx, (m) => {
     const f = parseFilters(...a.args);
-    const ls = m.leases(ctx.namespace).filter((l) => f.match(adaptLease(l)));
+    const ls = ctrWrap('failed to list leases: ', () => m.leases(ctx.namespace)).filter((l) => f.match(adaptLease(l)));
     if (a.json) return printJSON(ctx, ls), 0;
     if (a.quiet) {
       for (const l of ls) ctx.io.stdout.write(l.id + '\n');
@@ -592,7 +642,8 @@ export async function main(argv: string[], io: IO = { stdout: process.stdout, st
     // Every error we raise on purpose carries a stable code (ours, or Node's for system calls);
     // anything else (a TypeError, a RangeError...) is a bug of ours, and says so.
     const typed = e instanceof Error && typeof (e as { code?: unknown }).code === 'string';
-    const msg = e instanceof Error ? e.message : String(e);
+    // A damaged record fails inside containerd, whose error reaches ctr with no errdefs class.
+    const msg = e instanceof ErrCorruptValue ? `${e.message}: unknown` : e instanceof Error ? e.message : String(e);
     io.stderr.write(typed ? `ctr: ${msg}\n` : `ctr: internal error: ${msg.split('\n')[0]}\n`);
     if (!ctx.salvage && e instanceof BoltError && DAMAGE_CODES.has(e.code)) io.stderr.write('ctr: a database of the root is damaged; --salvage lists what meta.db still holds\n');
     return e instanceof CtrUsageError ? 2 : 1;

@@ -92,9 +92,10 @@ export function readAnnotations(bkt: Bucket): Record<string, string> | undefined
   return readMap(bkt, BUCKET_KEY_ANNOTATIONS);
 }
 
+/** A stored time.Time; undefined when the key is absent. An empty value is an error, as Go's `if v != nil { UnmarshalBinary(v) }`. */
 export function readTime(bkt: Bucket, key: string): GoTime | undefined {
   const v = bkt.get(key);
-  return v === undefined || v.length === 0 ? undefined : decodeTime(v);
+  return v === undefined ? undefined : decodeTime(v);
 }
 
 /** boltutil.ReadTimestamps: missing values stay Go's zero time. */

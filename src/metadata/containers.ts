@@ -26,6 +26,8 @@ import {
 } from './buckets.js';
 import type { GoTime } from './encoding.js';
 import { checkMap, type Adaptor } from './filters.js';
+import { readRecord } from './damaged-records.js';
+import { ErrCorruptValue } from './errors.js';
 
 export interface RuntimeInfo {
   name: string;
@@ -97,14 +99,27 @@ export function listContainers(tx: Tx, ns: string): Container[] {
   const bkt = namespaceBucket(tx, ns, BUCKET_KEY_OBJECT_CONTAINERS);
   const out: Container[] = [];
   bkt?.forEach((k, v) => {
-    if (v === undefined) out.push(readContainer(str(k), bkt.bucket(k)!));
+    if (v !== undefined) return;
+    const id = str(k);
+    const c = readRecord(tx, 'container', ns, id, () => readContainerWrapped(id, bkt.bucket(k)!));
+    if (c) out.push(c);
   });
   return out;
 }
 
+/** readContainer with containerd's wrap of its errors (metadata/containers.go Get and List). */
+function readContainerWrapped(id: string, bkt: Bucket): Container {
+  try {
+    return readContainer(id, bkt);
+  } catch (e) {
+    if (e instanceof ErrCorruptValue) throw new ErrCorruptValue(`failed to read container ${JSON.stringify(id)}: ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
 export function getContainer(tx: Tx, ns: string, id: string): Container | undefined {
   const b = namespaceBucket(tx, ns, BUCKET_KEY_OBJECT_CONTAINERS, id);
-  return b ? readContainer(id, b) : undefined;
+  return b ? readContainerWrapped(id, b) : undefined;
 }
 
 /** Filter fields of a container (metadata/adaptors.go adaptContainer). */

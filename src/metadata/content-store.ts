@@ -35,7 +35,7 @@ import {
 } from './buckets.js';
 import { ERRDEFS, type Clock, createBucketPath, createTimes, updateTime, digestError, isInt64, q, requireNamespace, validateLabelsAs, writeLabels, writeTimestamps } from './boltutil.js';
 import type { ContentInfo } from './content.js';
-import { decodeVarint, encodeTime, encodeVarint, type GoTime } from './encoding.js';
+import { goVarint, encodeTime, encodeVarint, type GoTime } from './encoding.js';
 import { ErrAlreadyExists, ErrInvalidArgument, ErrNotFound } from './errors.js';
 import type { Labels } from './labels.js';
 
@@ -91,7 +91,7 @@ export function updateContentLabels(
   if (!bkt) throw new ErrNotFound(`content digest ${digest}: ${ERRDEFS.notFound}`);
   const { createdAt } = readTimestamps(bkt);
   const sz = bkt.get(BUCKET_KEY_SIZE);
-  const size = sz !== undefined && sz.length > 0 ? decodeVarint(sz)[0] : 0;
+  const size = sz !== undefined && sz.length > 0 ? goVarint(sz) : 0;
   let next: Labels | undefined = readLabels(bkt);
   if (fieldpaths && fieldpaths.length > 0) {
     for (const path of fieldpaths) {

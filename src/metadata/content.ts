@@ -10,15 +10,18 @@ import {
   BUCKET_KEY_OBJECT_INGESTS,
   BUCKET_KEY_REF,
   BUCKET_KEY_SIZE,
+  childBuckets,
   namespaceBucket,
   readLabels,
   readTime,
   readTimestamps,
   str,
 } from './buckets.js';
-import { decodeVarint, type GoTime } from './encoding.js';
+import { goVarint, type GoTime } from './encoding.js';
 import { checkMap, type Adaptor } from './filters.js';
 import { isDigest } from '../content/digest.js';
+import { readRecord } from './damaged-records.js';
+import { ErrCorruptValue } from './errors.js';
 
 /** go-digest's Parse (the content store's validation). */
 export { isDigest };
@@ -48,13 +51,22 @@ export function listContent(tx: Tx, ns: string): ContentInfo[] {
     const digest = str(k);
     if (v !== undefined || !isDigest(digest)) return;
     const b = bkt.bucket(k)!;
-    const sz = b.get(BUCKET_KEY_SIZE);
-    const info: ContentInfo = { digest, size: sz && sz.length > 0 ? decodeVarint(sz)[0] : 0, ...readTimestamps(b) };
-    const labels = readLabels(b);
-    if (labels) info.labels = labels;
-    out.push(info);
+    const info = readRecord(tx, 'content', ns, digest, (): ContentInfo => {
+      const sz = b.get(BUCKET_KEY_SIZE);
+      // containerd's readInfo: `info.Size, _ = binary.Varint(v)` (bytes that do not decode read as 0).
+      const r: ContentInfo = { digest, size: sz && sz.length > 0 ? goVarint(sz) : 0, ...readTimestamps(b) };
+      const labels = readLabels(b);
+      if (labels) r.labels = labels;
+      return r;
+    });
+    if (info) out.push(info);
   });
   return out;
+}
+
+/** The digests a namespace holds a blob record of, from the keys alone (containerd's checkAccess reads no more). */
+export function listBlobDigests(tx: Tx, ns: string): string[] {
+  return childBuckets(namespaceBucket(tx, ns, BUCKET_KEY_OBJECT_CONTENT, BUCKET_KEY_OBJECT_BLOB)).filter(isDigest);
 }
 
 export function getContent(tx: Tx, ns: string, digest: string): ContentInfo | undefined {
@@ -67,12 +79,21 @@ export function listIngests(tx: Tx, ns: string): Ingest[] {
   bkt?.forEach((k, v) => {
     if (v !== undefined) return;
     const b = bkt.bucket(k)!;
-    const ing: Ingest = { ref: str(k), backendRef: str(b.get(BUCKET_KEY_REF)) };
-    const exp = readTime(b, BUCKET_KEY_EXPIRE_AT);
-    if (exp) ing.expireAt = exp;
-    const e = b.get(BUCKET_KEY_EXPECTED);
-    if (e !== undefined) ing.expected = str(e);
-    out.push(ing);
+    const ing = readRecord(tx, 'ingest', ns, str(k), (): Ingest => {
+      const r: Ingest = { ref: str(k), backendRef: str(b.get(BUCKET_KEY_REF)) };
+      // containerd's ListStatuses never reads expireat (its GC does, strictly: gc.ts), so a
+      // value that does not decode is left out here rather than failing the listing.
+      try {
+        const exp = readTime(b, BUCKET_KEY_EXPIRE_AT);
+        if (exp) r.expireAt = exp;
+      } catch (e) {
+        if (!(e instanceof ErrCorruptValue)) throw e;
+      }
+      const e = b.get(BUCKET_KEY_EXPECTED);
+      if (e !== undefined) r.expected = str(e);
+      return r;
+    });
+    if (ing) out.push(ing);
   });
   return out;
 }

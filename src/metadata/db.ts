@@ -13,14 +13,15 @@ import { createNamespace, deleteNamespace, setNamespaceLabel, setNamespaceLabels
 import { BUCKET_KEY_DB_VERSION, SCHEMA_VERSION } from './buckets.js';
 import { listContainers, getContainer, type Container } from './containers.js';
 import { listContent, listIngests, type ContentInfo, type Ingest } from './content.js';
-import { decodeVarint } from './encoding.js';
+import { goVarint } from './encoding.js';
 import { ErrAlreadyExists, ErrNotFound, ErrUnknownSchemaVersion } from './errors.js';
 import { listImages, getImage, type Image } from './images.js';
 import { listLeases, type Lease, type LeaseResource } from './leases.js';
 import { listNamespaces, namespaceLabels, type Namespace } from './namespaces.js';
 import { listSandboxes, type Sandbox } from './sandboxes.js';
 import { createSandbox, deleteSandbox, sandboxLayoutFor, updateSandbox, type SandboxInput, type SandboxLayout } from './sandbox-store.js';
-import { listSnapshotRefs, listSnapshotters, type SnapshotRef } from './snapshots.js';
+import { getSnapshotRef, listSnapshotRefs, listSnapshotters, type SnapshotRef } from './snapshots.js';
+import { reportDamagedRecords, type DamagedRecordHandler } from './damaged-records.js';
 
 /** dbVersion of containerd 1.6/1.7 (3) and 2.x (4); the newest this library writes. */
 export const DB_VERSION_V3 = 3;
@@ -34,12 +35,18 @@ export interface OpenMetadataOptions {
   timeout?: number;
   /** Read-write: the clock that stamps createdat/updatedat (default: now, UTC, nanoseconds). */
   clock?: Clock;
+  /**
+   * Records that cannot be decoded are reported here and left out of listings (damaged-records.ts);
+   * without it a listing fails on the first one, as containerd's does.
+   */
+  onDamagedRecord?: DamagedRecordHandler;
 }
 
 /** Reads v1/version; undefined when the file has none (trimmed or empty files). */
 export function readDBVersion(tx: Tx): number | undefined {
   const v = tx.bucket(SCHEMA_VERSION)?.get(BUCKET_KEY_DB_VERSION);
-  return v === undefined || v.length === 0 ? undefined : decodeVarint(v)[0];
+  // containerd: `binary.Varint(vb)`, the error ignored.
+  return v === undefined || v.length === 0 ? undefined : goVarint(v);
 }
 
 export class MetadataDB {
@@ -75,8 +82,16 @@ export class MetadataDB {
     this.db.close();
   }
 
+  /** Set from OpenMetadataOptions.onDamagedRecord: registered on every read transaction. */
+  onDamagedRecord: DamagedRecordHandler | undefined;
+
   view<T>(fn: (tx: Tx) => T): T {
-    return this.db.view(fn);
+    const h = this.onDamagedRecord;
+    if (h === undefined) return this.db.view(fn);
+    return this.db.view((tx) => {
+      reportDamagedRecords(tx, h);
+      return fn(tx);
+    });
   }
 
   namespaces(): Namespace[] {
@@ -117,6 +132,11 @@ export class MetadataDB {
 
   snapshots(ns: string, snapshotter: string): SnapshotRef[] {
     return this.view((tx) => listSnapshotRefs(tx, ns, snapshotter));
+  }
+
+  /** One snapshot record (containerd's Stat reads only it); undefined when missing. */
+  snapshot(ns: string, snapshotter: string, key: string): SnapshotRef | undefined {
+    return this.view((tx) => getSnapshotRef(tx, ns, snapshotter, key));
   }
 
   leases(ns: string): Lease[] {
@@ -280,7 +300,9 @@ export function openMetadata(path: string, options: OpenMetadataOptions = {}): M
       : { readOnly, ...(options.timeout !== undefined ? { timeout: options.timeout } : {}), ...(persistsFreelist(path) ? {} : { noFreelistSync: true }) },
   );
   try {
-    return new MetadataDB(db, readOnly, options.clock);
+    const m = new MetadataDB(db, readOnly, options.clock);
+    m.onDamagedRecord = options.onDamagedRecord;
+    return m;
   } catch (e) {
     db.close();
     throw e;

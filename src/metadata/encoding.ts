@@ -30,13 +30,14 @@ export interface GoTime {
 
 /** Decodes a time.MarshalBinary value (v1 15 bytes, v2 16 bytes). */
 export function decodeTime(b: Uint8Array): GoTime {
-  if (b.length === 0) throw new ErrCorruptValue('time: no data');
+  // Go's texts (time.Time.UnmarshalBinary), which ctr prints for a damaged record.
+  if (b.length === 0) throw new ErrCorruptValue('Time.UnmarshalBinary: no data');
   const version = b[0];
   if (version !== TIME_BINARY_VERSION_V1 && version !== TIME_BINARY_VERSION_V2) {
-    throw new ErrCorruptValue(`time: unsupported version ${version}`);
+    throw new ErrCorruptValue('Time.UnmarshalBinary: unsupported version');
   }
   const want = version === TIME_BINARY_VERSION_V1 ? 15 : 16;
-  if (b.length !== want) throw new ErrCorruptValue(`time: invalid length ${b.length}`);
+  if (b.length !== want) throw new ErrCorruptValue('Time.UnmarshalBinary: invalid length');
   // Big-endian fields read from the bytes (a DataView and a BigInt per timestamp were most of
   // the cost of reading an image record). sec = hi * 2^32 + lo is exact while |hi| < 2^21.
   const hi = (b[1]! << 24) | (b[2]! << 16) | (b[3]! << 8) | b[4]!;
@@ -206,6 +207,40 @@ export function decodeVarint(b: Uint8Array, offset = 0): [number, number] {
   let x = ux >> 1n;
   if (ux & 1n) x = ~x;
   return [narrow(x, 'varint'), n];
+}
+
+/**
+ * A stored number as containerd reads it: `x, _ := binary.Uvarint(v)`, the error ignored, so bytes
+ * that do not decode (truncated, overflowing) read as 0, as in Go. Past 2^53 the value is rounded
+ * (Go keeps the int64; no real size or id gets there).
+ */
+export function goUvarint(b: Uint8Array, offset = 0): number {
+  const small = uvarintSmall(b, offset);
+  if (small[0] >= 0) return small[0];
+  try {
+    return Number(decodeUvarintBig(b, offset)[0]);
+  } catch {
+    return 0;
+  }
+}
+
+/** `x, _ := binary.Varint(v)`: 0 for bytes that do not decode, as goUvarint. */
+export function goVarint(b: Uint8Array, offset = 0): number {
+  const small = uvarintSmall(b, offset);
+  if (small[0] >= 0) {
+    const ux = small[0];
+    const half = Math.floor(ux / 2);
+    return ux % 2 === 0 ? half : -half - 1;
+  }
+  let ux: bigint;
+  try {
+    ux = decodeUvarintBig(b, offset)[0];
+  } catch {
+    return 0;
+  }
+  let x = ux >> 1n;
+  if (ux & 1n) x = ~x;
+  return Number(x);
 }
 
 /** binary.PutUvarint. */

@@ -16,9 +16,10 @@ import {
   readTimestamps,
   str,
 } from './buckets.js';
-import { decodeVarint, type GoTime } from './encoding.js';
+import { goVarint, type GoTime } from './encoding.js';
 import { ErrCorruptValue } from './errors.js';
 import { checkMap, type Adaptor } from './filters.js';
+import { readRecord } from './damaged-records.js';
 
 export interface Descriptor {
   mediaType: string;
@@ -41,7 +42,7 @@ export function readImage(name: string, bkt: Bucket): Image {
   const annotations = readAnnotations(bkt);
   if (annotations) target.annotations = annotations;
   const tbkt = bkt.bucket(BUCKET_KEY_TARGET);
-  if (!tbkt) throw new ErrCorruptValue(`image ${name}: unable to read target bucket`);
+  if (!tbkt) throw new ErrCorruptValue('unable to read target bucket');
   // containerd ranges over the bucket and picks these keys; three lookups read the same values
   // (a nested bucket under one of the names is skipped either way) without decoding every key.
   const digest = tbkt.get(BUCKET_KEY_DIGEST);
@@ -49,7 +50,8 @@ export function readImage(name: string, bkt: Bucket): Image {
   const mediaType = tbkt.get(BUCKET_KEY_MEDIA_TYPE);
   if (mediaType !== undefined) target.mediaType = str(mediaType);
   const size = tbkt.get(BUCKET_KEY_SIZE);
-  if (size !== undefined && size.length > 0) target.size = decodeVarint(size)[0];
+  // containerd: `image.Target.Size, _ = binary.Varint(v)`; bytes that do not decode read as 0.
+  if (size !== undefined && size.length > 0) target.size = goVarint(size);
   const img: Image = { name, target, createdAt, updatedAt };
   const labels = readLabels(bkt);
   if (labels) img.labels = labels;
@@ -63,14 +65,22 @@ export function listImages(tx: Tx, ns: string): Image[] {
   bkt?.forEach((k, v) => {
     if (v !== undefined) return;
     const name = str(k);
-    out.push(readImage(name, bkt.bucket(k)!));
+    const img = readRecord(tx, 'image', ns, name, () => readImage(name, bkt.bucket(k)!));
+    if (img) out.push(img);
   });
   return out;
 }
 
+/** containerd's Get, which names the image in a read error (`image "x": ...`); List does not. */
 export function getImage(tx: Tx, ns: string, name: string): Image | undefined {
   const b = namespaceBucket(tx, ns, BUCKET_KEY_OBJECT_IMAGES, name);
-  return b ? readImage(name, b) : undefined;
+  if (!b) return undefined;
+  try {
+    return readImage(name, b);
+  } catch (e) {
+    if (e instanceof ErrCorruptValue) throw new ErrCorruptValue(`image ${JSON.stringify(name)}: ${e.message}`, { cause: e });
+    throw e;
+  }
 }
 
 /** Filter fields of an image (metadata/adaptors.go adaptImage). */

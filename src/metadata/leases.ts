@@ -21,6 +21,7 @@ import {
 } from './buckets.js';
 import type { GoTime } from './encoding.js';
 import { checkMap, type Adaptor } from './filters.js';
+import { readRecord } from './damaged-records.js';
 
 export interface LeaseResource {
   id: string;
@@ -41,17 +42,20 @@ export function listLeases(tx: Tx, ns: string): Lease[] {
   bkt?.forEach((k, v) => {
     if (v !== undefined) return;
     const b = bkt.bucket(k)!;
-    const lease: Lease = { id: str(k), createdAt: readTime(b, BUCKET_KEY_CREATED_AT) ?? ZERO_TIME, resources: [] };
-    const labels = readLabels(b);
-    if (labels) lease.labels = labels;
-    for (const t of [BUCKET_KEY_OBJECT_CONTENT, BUCKET_KEY_OBJECT_INGESTS, BUCKET_KEY_OBJECT_IMAGES]) {
-      for (const id of plainKeys(b.bucket(t))) lease.resources.push({ id, type: t });
-    }
-    const sb = b.bucket(BUCKET_KEY_OBJECT_SNAPSHOTS);
-    for (const sn of childBuckets(sb)) {
-      for (const id of plainKeys(sb!.bucket(sn))) lease.resources.push({ id, type: `snapshots/${sn}` });
-    }
-    out.push(lease);
+    const lease = readRecord(tx, 'lease', ns, str(k), (): Lease => {
+      const r: Lease = { id: str(k), createdAt: readTime(b, BUCKET_KEY_CREATED_AT) ?? ZERO_TIME, resources: [] };
+      const labels = readLabels(b);
+      if (labels) r.labels = labels;
+      for (const t of [BUCKET_KEY_OBJECT_CONTENT, BUCKET_KEY_OBJECT_INGESTS, BUCKET_KEY_OBJECT_IMAGES]) {
+        for (const id of plainKeys(b.bucket(t))) r.resources.push({ id, type: t });
+      }
+      const sb = b.bucket(BUCKET_KEY_OBJECT_SNAPSHOTS);
+      for (const sn of childBuckets(sb)) {
+        for (const id of plainKeys(sb!.bucket(sn))) r.resources.push({ id, type: `snapshots/${sn}` });
+      }
+      return r;
+    });
+    if (lease) out.push(lease);
   });
   return out;
 }

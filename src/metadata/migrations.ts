@@ -22,7 +22,7 @@ import {
   BUCKET_KEY_REF,
   SCHEMA_VERSION,
 } from './buckets.js';
-import { decodeVarint, encodeVarint } from './encoding.js';
+import { goVarint, encodeVarint } from './encoding.js';
 
 /** The dbVersion containerd 1.6 writes (metadata/db.go dbVersion). */
 export const DB_VERSION = 3;
@@ -118,13 +118,7 @@ export function initSchema(tx: Tx): InitResult {
       schema = migration.schema;
       const vb = bkt.get(BUCKET_KEY_DB_VERSION);
       // Go: binary.Varint of the bytes, errors ignored (a bad value reads as 0).
-      if (vb !== undefined && vb.length > 0) {
-        try {
-          version = decodeVarint(vb)[0];
-        } catch {
-          version = 0;
-        }
-      }
+      if (vb !== undefined && vb.length > 0) version = goVarint(vb);
     }
     if (version >= migration.version) break;
   }

@@ -2,6 +2,7 @@
 
 import type { Tx } from '../bolt/index.js';
 import { SCHEMA_VERSION, childBuckets, getBucket, readLabels } from './buckets.js';
+import { readRecord } from './damaged-records.js';
 
 export interface Namespace {
   name: string;
@@ -15,5 +16,5 @@ export function listNamespaces(tx: Tx): string[] {
 
 export function namespaceLabels(tx: Tx, ns: string): Record<string, string> {
   const b = getBucket(tx, SCHEMA_VERSION, ns);
-  return (b && readLabels(b)) ?? {};
+  return readRecord(tx, 'namespace', '', ns, () => (b && readLabels(b)) ?? {}) ?? {};
 }

@@ -28,6 +28,7 @@ import {
 } from './buckets.js';
 import type { GoTime } from './encoding.js';
 import { checkMap, type Adaptor } from './filters.js';
+import { readRecord } from './damaged-records.js';
 
 export interface Sandbox {
   id: string;
@@ -80,7 +81,8 @@ export function listSandboxes(tx: Tx, ns: string): Sandbox[] {
       const id = str(k);
       if (v !== undefined || seen.has(id)) return;
       seen.add(id);
-      out.push(readSandbox(id, bkt.bucket(k)!, layout));
+      const s = readRecord(tx, 'sandbox', ns, id, () => readSandbox(id, bkt.bucket(k)!, layout));
+      if (s) out.push(s);
     });
   }
   return out;

@@ -3,7 +3,7 @@
 //   parent      parent key (text)
 //   createdat, updatedat, labels/, children/<child key> (empty values)
 
-import type { Tx } from '../bolt/index.js';
+import type { Bucket, Tx } from '../bolt/index.js';
 import {
   BUCKET_KEY_CHILDREN,
   BUCKET_KEY_NAME,
@@ -17,6 +17,8 @@ import {
   str,
 } from './buckets.js';
 import type { GoTime } from './encoding.js';
+import { readRecord } from './damaged-records.js';
+import { ErrCorruptValue } from './errors.js';
 
 export interface SnapshotRef {
   key: string;
@@ -39,21 +41,33 @@ export function listSnapshotRefs(tx: Tx, ns: string, snapshotter: string): Snaps
   const out: SnapshotRef[] = [];
   bkt?.forEach((k, v) => {
     if (v !== undefined) return;
-    const b = bkt.bucket(k)!;
-    const ref: SnapshotRef = {
-      key: str(k),
-      name: str(b.get(BUCKET_KEY_NAME)),
-      parent: str(b.get(BUCKET_KEY_PARENT)),
-      ...readTimestamps(b),
-      children: plainKeys(b.bucket(BUCKET_KEY_CHILDREN)),
-    };
-    const labels = readLabels(b);
-    if (labels) ref.labels = labels;
-    out.push(ref);
+    const ref = readRecord(tx, 'snapshot', ns, `${snapshotter}/${str(k)}`, () => readSnapshotRef(str(k), bkt.bucket(k)!));
+    if (ref) out.push(ref);
   });
   return out;
 }
 
+function readSnapshotRef(key: string, b: Bucket): SnapshotRef {
+  const r: SnapshotRef = {
+    key,
+    name: str(b.get(BUCKET_KEY_NAME)),
+    parent: str(b.get(BUCKET_KEY_PARENT)),
+    ...readTimestamps(b),
+    children: plainKeys(b.bucket(BUCKET_KEY_CHILDREN)),
+  };
+  const labels = readLabels(b);
+  if (labels) r.labels = labels;
+  return r;
+}
+
+/** The one record (metadata/snapshot.go Stat, which wraps a timestamp error: "failed to read timestamps: ..."). */
 export function getSnapshotRef(tx: Tx, ns: string, snapshotter: string, key: string): SnapshotRef | undefined {
-  return listSnapshotRefs(tx, ns, snapshotter).find((s) => s.key === key);
+  const b = namespaceBucket(tx, ns, BUCKET_KEY_OBJECT_SNAPSHOTS, snapshotter, key);
+  if (!b) return undefined;
+  try {
+    return readSnapshotRef(key, b);
+  } catch (e) {
+    if (e instanceof ErrCorruptValue) throw new ErrCorruptValue(`failed to read timestamps: ${e.message}`, { cause: e });
+    throw e;
+  }
 }

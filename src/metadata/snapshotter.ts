@@ -12,9 +12,9 @@
 
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { open, type DB, type Tx } from '../bolt/index.js';
+import { open, type Bucket, type DB, type Tx } from '../bolt/index.js';
 import { BUCKET_KEY_PARENT, getBucket, readLabels, readTimestamps, str } from './buckets.js';
-import { decodeUvarint, decodeVarint, encodeUvarint, type GoTime } from './encoding.js';
+import { decodeUvarint, encodeUvarint, goUvarint, goVarint, type GoTime } from './encoding.js';
 import { ErrFailedPrecondition, ErrNotFound } from './errors.js';
 
 export const KIND_VIEW = 1;
@@ -69,26 +69,25 @@ export class SnapshotterDB {
       const bkt = getBucket(tx, 'v1', 'snapshots');
       const out: BackendSnapshot[] = [];
       bkt?.forEach((k, v) => {
-        if (v !== undefined) return;
-        const b = bkt.bucket(k)!;
-        const idv = b.get('id');
-        const kv = b.get('kind');
-        const ino = b.get('inodes');
-        const sz = b.get('size');
-        const s: BackendSnapshot = {
-          name: str(k),
-          id: idv && idv.length > 0 ? decodeUvarint(idv)[0] : 0,
-          kind: kindName(kv?.[0] ?? 0),
-          parent: str(b.get(BUCKET_KEY_PARENT)),
-          ...readTimestamps(b),
-          inodes: ino && ino.length > 0 ? decodeVarint(ino)[0] : 0,
-          size: sz && sz.length > 0 ? decodeVarint(sz)[0] : 0,
-        };
-        const labels = readLabels(b);
-        if (labels) s.labels = labels;
-        out.push(s);
+        if (v === undefined) out.push(readBackendSnapshot(str(k), bkt.bucket(k)!));
       });
       return out;
+    });
+  }
+
+  /**
+   * storage.GetInfo of one snapshot, reading only its record; ErrNotFound with containerd's texts
+   * (withSnapshotBucket) when it or the buckets above it are missing.
+   */
+  stat(name: string): BackendSnapshot {
+    return this.db.view((tx) => {
+      const v1 = tx.bucket('v1');
+      if (!v1) throw new ErrNotFound('bucket does not exist: not found');
+      const snaps = v1.bucket('snapshots');
+      if (!snaps) throw new ErrNotFound('snapshots bucket does not exist: not found');
+      const b = snaps.bucket(name);
+      if (!b) throw new ErrNotFound('snapshot does not exist: not found');
+      return readBackendSnapshot(name, b);
     });
   }
 
@@ -104,25 +103,11 @@ export class SnapshotterDB {
       const out: string[] = [];
       bkt?.forEach((k, v) => {
         const idv = v === undefined ? bkt.bucket(k)!.get('id') : undefined;
-        let ok = idv !== undefined && idv.length > 0;
-        if (ok) {
-          try {
-            ok = decodeUvarint(idv!)[0] > 0;
-          } catch {
-            ok = false;
-          }
-        }
-        if (!ok) out.push(str(k));
+        // readID: `binary.Uvarint`, errors ignored: 0 names no directory.
+        if (idv === undefined || idv.length === 0 || goUvarint(idv) === 0) out.push(str(k));
       });
       return out;
     });
-  }
-
-  /** storage.GetInfo: throws ErrNotFound when missing. */
-  get(name: string): BackendSnapshot {
-    const s = this.list().find((x) => x.name === name);
-    if (!s) throw new ErrNotFound(`snapshot ${name} does not exist`);
-    return s;
   }
 
   /** v1/parents entries: [parent id, child id, child name]. */
@@ -150,7 +135,28 @@ export interface RemovedSnapshot {
 
 function readId(b: { get(k: string): Uint8Array | undefined }): number {
   const v = b.get('id');
-  return v && v.length > 0 ? decodeUvarint(v)[0] : 0;
+  return v && v.length > 0 ? goUvarint(v) : 0;
+}
+
+/** readSnapshot + getUsage of snapshots/storage/bolt.go. */
+function readBackendSnapshot(name: string, b: Bucket): BackendSnapshot {
+  const idv = b.get('id');
+  const kv = b.get('kind');
+  const ino = b.get('inodes');
+  const sz = b.get('size');
+  const s: BackendSnapshot = {
+    name,
+    // snapshots/storage/bolt.go reads these with binary.(U)Varint, errors ignored (0).
+    id: idv && idv.length > 0 ? goUvarint(idv) : 0,
+    kind: kindName(kv?.[0] ?? 0),
+    parent: str(b.get(BUCKET_KEY_PARENT)),
+    ...readTimestamps(b),
+    inodes: ino && ino.length > 0 ? goVarint(ino) : 0,
+    size: sz && sz.length > 0 ? goVarint(sz) : 0,
+  };
+  const labels = readLabels(b);
+  if (labels) s.labels = labels;
+  return s;
 }
 
 /** parentKey(parent, child): uvarint parent, 0x00, uvarint child. */

@@ -126,3 +126,31 @@ test('Salvage_writeCommand_refused', async () => {
   assert.match(r.err, /--salvage only reads: images rm is not a listing/);
   assert.deepEqual(fileTree(root), before);
 });
+
+test('Salvage_recordsThatDoNotDecode_areLeftOutAndNamed_theRestListsAsCtr', async () => {
+  // Value-level damage: every page is intact, but one image's createdat and one container's
+  // updatedat do not decode. Plainly the listing fails as ctr's does; with --salvage the other
+  // records list as ctr printed them (recorded) and each record left out is named on stderr.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsctr-salvage-records-'));
+  const r2 = path.join(dir, 'root');
+  fs.cpSync(path.join(FIXTURE, 'root'), r2, { recursive: true });
+  const db = open(path.join(r2, META));
+  db.update((tx) => {
+    const ns = tx.bucket('v1')!.bucket('default')!;
+    ns.bucket('images')!.bucket('docker.io/library/alpha:1.0')!.put('createdat', new Uint8Array([0xff, 1]));
+    ns.bucket('containers')!.bucket('web1')!.put('updatedat', new Uint8Array([1, 2, 3]));
+  });
+  db.close();
+  const plain = await runTsctr(['--root', r2, '-n', 'default', 'images', 'ls', '-q']);
+  assert.equal(plain.code, 1);
+  assert.equal(plain.err, 'ctr: failed to list images: Time.UnmarshalBinary: unsupported version: unknown\n');
+  const images = await runTsctr(['--root', r2, '--salvage', '-n', 'default', 'images', 'ls', '-q']);
+  assert.equal(images.code, 0, images.err);
+  assert.equal(images.out, recorded('default', 'images-ls-q.txt').replace('docker.io/library/alpha:1.0\n', ''));
+  assert.match(images.err, /^ctr: warning: SALVAGED output: .*, no page unreadable\nctr: warning: image default\/docker\.io\/library\/alpha:1\.0 is left out: Time\.UnmarshalBinary: unsupported version\n$/);
+  const containers = await runTsctr(['--root', r2, '--salvage', '-n', 'default', 'containers', 'ls', '-q']);
+  assert.equal(containers.code, 0, containers.err);
+  assert.equal(containers.out, recorded('default', 'containers-ls-q.txt').replace('web1\n', ''));
+  assert.match(containers.err, /\nctr: warning: container default\/web1 is left out: failed to read container "web1": Time\.UnmarshalBinary: invalid length\n$/);
+  fs.rmSync(dir, { recursive: true, force: true });
+});

@@ -1,11 +1,12 @@
 // Varint and time decoding: the number fast paths (varints of up to 7 bytes, timestamps whose
 // seconds fit 2^53) must give what the exact BigInt decoding gives, including its errors, for any
-// bytes. The references below decode with BigInt arithmetic only, as Go's binary.Uvarint/Varint and
+// bytes (and goUvarint/goVarint give Go's value with its error ignored). The references below decode
+// with BigInt arithmetic only, as Go's binary.Uvarint/Varint and
 // time.UnmarshalBinary define it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeTime, decodeUvarint, decodeVarint } from '../../src/metadata/index.js';
+import { decodeTime, decodeUvarint, decodeVarint, goUvarint, goVarint } from '../../src/metadata/index.js';
 
 /** Go's binary.Uvarint over all of b, as BigInt: [value, n] or an error word. */
 function refUvarint(b: Uint8Array, offset: number): [bigint, number] | 'truncated' | 'overflow' {
@@ -87,4 +88,35 @@ test('decodeTime_matchesExactDecoding', () => {
     }),
     { numRuns: 3000 },
   );
+});
+
+test('goUvarint_andGoVarint_areGosWithTheErrorIgnored', () => {
+  // containerd reads stored numbers as `x, _ := binary.Varint(v)`: what does not decode is 0.
+  fc.assert(
+    fc.property(varintBytes, ({ bytes, offset }) => {
+      const ref = refUvarint(bytes, offset);
+      if (typeof ref === 'string') {
+        assert.equal(goUvarint(bytes, offset), 0);
+        assert.equal(goVarint(bytes, offset), 0);
+        return;
+      }
+      const [ux] = ref;
+      assert.equal(goUvarint(bytes, offset), Number(ux));
+      assert.equal(goVarint(bytes, offset), Number(ux & 1n ? -(ux >> 1n) - 1n : ux >> 1n));
+    }),
+    { numRuns: 3000 },
+  );
+  assert.equal(goVarint(Uint8Array.of(0xff)), 0); // truncated
+  assert.equal(goVarint(new Uint8Array(10).fill(0xff)), 0); // a tenth byte over 1
+  assert.equal(goVarint(new Uint8Array(11).fill(0x80)), 0); // longer than 10 bytes
+  assert.equal(goVarint(Uint8Array.of(0x03)), -2);
+});
+
+test('decodeTime_errors_areGosTexts', () => {
+  // time.Time.UnmarshalBinary's texts, as ctr 1.6 prints them for a damaged record
+  // (test/interop/damaged-records.test.ts compares whole outputs with real ctr's).
+  assert.throws(() => decodeTime(new Uint8Array(0)), { code: 'ERR_CORRUPT_VALUE', message: 'Time.UnmarshalBinary: no data' });
+  assert.throws(() => decodeTime(Uint8Array.of(0xff, 1)), { message: 'Time.UnmarshalBinary: unsupported version' });
+  assert.throws(() => decodeTime(Uint8Array.of(1, 2, 3)), { message: 'Time.UnmarshalBinary: invalid length' });
+  assert.throws(() => decodeTime(new Uint8Array(16).fill(1)), { message: 'Time.UnmarshalBinary: invalid length' });
 });

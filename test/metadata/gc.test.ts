@@ -183,7 +183,7 @@ test('tsctr_gc_aSnapshotterDatabaseThatCannotBeRead_isAWarning_andTheRecordsAreS
   const r = await runTsctr(['--root', root, 'gc']);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /^meta\.db snapshot +default\/overlayfs\/web1 /m);
-  assert.match(r.err, /^time="[^"]+" level=warning msg="snapshot garbage collection failed" error="time: .+" snapshotter="overlayfs"\n$/);
+  assert.match(r.err, /^time="[^"]+" level=warning msg="snapshot garbage collection failed" error="Time.UnmarshalBinary: .+" snapshotter="overlayfs"\n$/);
   const m = openMetadata(path.join(root, META));
   try {
     assert.ok(!m.view((tx) => tx.bucket('v1')!.bucket('default')!.bucket('snapshots')!.bucket('overlayfs')!.bucket('web1')), 'the record is collected');
