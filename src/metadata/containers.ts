@@ -64,7 +64,15 @@ export function readContainer(id: string, bkt: Bucket): Container {
         const n = rbkt.get(BUCKET_KEY_NAME);
         if (n !== undefined) c.runtime.name = str(n);
         const o = rbkt.get(BUCKET_KEY_OPTIONS);
-        if (o !== undefined && o.length > 0) c.runtime.options = decodeAny(o);
+        if (o !== undefined && o.length > 0) {
+          // boltutil.ReadAny wraps its error; the spec and extensions are read bare.
+          try {
+            c.runtime.options = decodeAny(o);
+          } catch (e) {
+            if (e instanceof ErrCorruptValue) throw new ErrCorruptValue(`failed to unmarshal any: ${e.message}`, { cause: e });
+            throw e;
+          }
+        }
         break;
       }
       case BUCKET_KEY_SPEC:

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { imageChainIDs } from './chainid.js';
 import { isDigest, listBlobDigests } from './content.js';
 import type { MetadataDB } from './db.js';
-import { ErrNotFound } from './errors.js';
+import { ErrInvalidArgument, ErrNotFound } from './errors.js';
 import type { SnapshotRef } from './snapshots.js';
 import { SnapshotterDB, snapshotDir, type BackendSnapshot } from './snapshotter.js';
 import { blobPath, snapshotterRoot } from './root.js';
@@ -27,7 +27,9 @@ export function namespaceBlobReader(root: string, m: MetadataDB, ns: string): (d
   // a record whose fields do not decode still gives access.
   const known = new Set(m.view((tx) => listBlobDigests(tx, ns)));
   return (d) => {
-    if (!known.has(d) || !isDigest(d)) throw new ErrNotFound(`content digest ${d}: not found`);
+    // containerd's content service validates the digest first (codes.InvalidArgument).
+    if (!isDigest(d)) throw new ErrInvalidArgument(`${JSON.stringify(d)} failed validation: invalid argument`);
+    if (!known.has(d)) throw new ErrNotFound(`content digest ${d}: not found`);
     try {
       return readFileSync(blobPath(root, d));
     } catch (e) {

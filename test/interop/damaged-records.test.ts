@@ -3,26 +3,63 @@
 // stdout and stderr (logrus times masked). containerd fails a listing on a timestamp that does not decode and
 // wraps the error as its code does ("failed to read container ...", "failed to list images: ...", ": unknown"
 // from errdefs), but reads a number that does not decode as 0 (`x, _ := binary.Varint(v)`), reads an ingest's
-// expireat only in its GC, and a snapshot's Stat reads only that snapshot's record.
+// expireat only in its GC, and a snapshot's Stat reads only that snapshot's record; a stored Any is decoded as
+// gogo/protobuf decodes it (its error texts), and a digest that does not parse fails validation first.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { open } from '../../src/bolt/index.js';
+import { open, type Bucket } from '../../src/bolt/index.js';
 import { startContainerd } from '../helpers/containerd.js';
 import { runTsctr } from '../helpers/tsctr.js';
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/containerd/root', import.meta.url));
 
-test('Interop_damagedRecords_tsctrPrintsWhatCtrPrints', async () => {
+type Damage = (v1: Bucket) => void;
+
+/** A copy of the fixture root damaged by `damage`; each command through tsctr, then through ctr on containerd. */
+async function assertCtrPrintsAsTsctrOnDamagedRoot(damage: Damage, cmds: string[][], check: (ours: Map<string, Run>) => void): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsbolt-damaged-ctr-'));
   const root = path.join(dir, 'root');
   fs.cpSync(FIXTURE, root, { recursive: true });
   const db = open(path.join(root, 'io.containerd.metadata.v1.bolt', 'meta.db'));
-  db.update((tx) => {
-    const v1 = tx.bucket('v1')!;
+  db.update((tx) => damage(tx.bucket('v1')!));
+  db.close();
+  const mask = (s: string) => s.replace(/time="[^"]*"/g, 'time="T"');
+  const ours = new Map<string, Run>();
+  for (const argv of cmds) {
+    const r = await runTsctr(['--root', root, ...argv]);
+    ours.set(argv.join(' '), { code: r.code, stdout: r.out, stderr: mask(r.err) });
+  }
+  check(ours);
+  const c = await startContainerd(dir);
+  try {
+    for (const argv of cmds) {
+      const r = await c.ctr(argv);
+      const want = { code: r.code, stdout: r.stdout, stderr: mask(r.stderr) };
+      const got = ours.get(argv.join(' '))!;
+      if (argv.includes('content') && argv.includes('ls') && !argv.includes('-q') && want.code === 0) {
+        // ctr 1.6 prints a blob's labels in Go map order: compare the rows with the labels sorted.
+        const rows = (s: string) => s.split('\n').map((l) => l.split('\t').filter((x) => x !== '').filter((_, i) => i !== 2).map((x, i) => (i === 2 ? x.split(',').sort().join(',') : x)).join('|'));
+        assert.deepEqual({ ...got, stdout: rows(got.stdout) }, { ...want, stdout: rows(want.stdout) }, argv.join(' '));
+      } else assert.deepEqual(got, want, argv.join(' '));
+    }
+  } finally {
+    await c.stop();
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+test('Interop_damagedTimestampsAndNumbers_tsctrPrintsWhatCtrPrints', async () => {
+  const damage: Damage = (v1) => {
     const def = v1.bucket('default')!;
     const version255 = new Uint8Array([0xff, 1]); // time: an unknown version byte
     def.bucket('containers')!.bucket('web1')!.put('createdat', version255);
@@ -50,8 +87,7 @@ test('Interop_damagedRecords_tsctrPrintsWhatCtrPrints', async () => {
     c.first();
     c.next();
     k8s.bucket(c.next()![0].slice())!.put('updatedat', new Uint8Array(14).fill(1));
-  });
-  db.close();
+  };
   const cmds = [
     ['namespaces', 'ls'],
     ['-n', 'default', 'images', 'ls'],
@@ -75,30 +111,55 @@ test('Interop_damagedRecords_tsctrPrintsWhatCtrPrints', async () => {
     ['-n', 'tools', 'images', 'ls', '-q'],
     ['-n', 'k8s.io', 'images', 'ls'],
   ];
-  const mask = (s: string) => s.replace(/time="[^"]*"/g, 'time="T"');
-  const ours = new Map<string, { code: number; stdout: string; stderr: string }>();
-  for (const argv of cmds) {
-    const r = await runTsctr(['--root', root, ...argv]);
-    ours.set(argv.join(' '), { code: r.code, stdout: r.out, stderr: mask(r.err) });
-  }
-  // The damage must show: some listings fail, others list (the numbers read as 0).
-  assert.ok([...ours.values()].filter((r) => r.code !== 0).length >= 8);
-  assert.equal(ours.get('-n default images ls')!.code, 0);
-  assert.equal(ours.get('-n tools content ls')!.code, 0);
-  const c = await startContainerd(dir);
-  try {
-    for (const argv of cmds) {
-      const r = await c.ctr(argv);
-      const want = { code: r.code, stdout: r.stdout, stderr: mask(r.stderr) };
-      const got = ours.get(argv.join(' '))!;
-      if (argv.includes('content') && argv.includes('ls') && !argv.includes('-q') && want.code === 0) {
-        // ctr 1.6 prints a blob's labels in Go map order: compare the rows with the labels sorted.
-        const rows = (s: string) => s.split('\n').map((l) => l.split('\t').filter((x) => x !== '').filter((_, i) => i !== 2).map((x, i) => (i === 2 ? x.split(',').sort().join(',') : x)).join('|'));
-        assert.deepEqual({ ...got, stdout: rows(got.stdout) }, { ...want, stdout: rows(want.stdout) }, argv.join(' '));
-      } else assert.deepEqual(got, want, argv.join(' '));
-    }
-  } finally {
-    await c.stop();
-  }
-  fs.rmSync(dir, { recursive: true, force: true });
+  await assertCtrPrintsAsTsctrOnDamagedRoot(damage, cmds, (ours) => {
+    // The damage must show: some listings fail, others list (the numbers read as 0).
+    assert.ok([...ours.values()].filter((r) => r.code !== 0).length >= 8);
+    assert.equal(ours.get('-n default images ls')!.code, 0);
+    assert.equal(ours.get('-n tools content ls')!.code, 0);
+  });
+});
+
+test('Interop_damagedProtobufLabelsAndDigests_tsctrPrintsWhatCtrPrints', async () => {
+  const damage: Damage = (v1) => {
+    const def = v1.bucket('default')!;
+    const cs = def.bucket('containers')!;
+    cs.bucket('web2')!.put('spec', Uint8Array.of(0x0a, 0x05, 1, 2)); // an Any cut short
+    cs.bucket('db1')!.bucket('runtime')!.put('options', Uint8Array.of(0xff, 0xff)); // a tag that does not end
+    // A value where a bucket of labels belongs: containerd reads no labels.
+    cs.bucket('bigspec')!.deleteBucket('labels');
+    cs.bucket('bigspec')!.put('labels', 'x');
+    const web2 = def.bucket('snapshots')!.bucket('overlayfs')!.bucket('web2')!;
+    if (web2.bucket('labels')) web2.deleteBucket('labels');
+    web2.put('labels', 'x');
+    const empty = v1.bucket('empty')!;
+    if (empty.bucket('labels')) empty.deleteBucket('labels');
+    empty.put('labels', 'x');
+    const tools = v1.bucket('tools')!;
+    const leases = tools.bucket('leases')!;
+    leases.forEach((k, v) => {
+      const l = v === undefined ? leases.bucket(k)! : undefined;
+      if (l?.bucket('content')) {
+        l.deleteBucket('content');
+        l.put('content', 'x');
+      }
+    });
+    const k8s = v1.bucket('k8s.io')!.bucket('images')!;
+    k8s.bucket(k8s.cursor().first()![0].slice())!.bucket('target')!.put('digest', 'not-a-digest');
+  };
+  const cmds = [
+    ['namespaces', 'ls'],
+    ['-n', 'default', 'containers', 'ls'],
+    ['-n', 'default', 'containers', 'info', 'web2'],
+    ['-n', 'default', 'containers', 'info', 'db1'],
+    ['-n', 'default', 'containers', 'info', 'bigspec'],
+    ['-n', 'default', 'snapshots', 'ls'],
+    ['-n', 'default', 'snapshots', 'info', 'web2'],
+    ['-n', 'tools', 'leases', 'ls'],
+    ['-n', 'k8s.io', 'images', 'ls'],
+    ['-n', 'k8s.io', 'images', 'ls', '-q'],
+  ];
+  await assertCtrPrintsAsTsctrOnDamagedRoot(damage, cmds, (ours) => {
+    assert.equal(ours.get('-n default containers info web2')!.code, 1);
+    assert.equal(ours.get('-n default containers info bigspec')!.code, 0);
+  });
 });
