@@ -364,7 +364,10 @@ function snapshotterBackend(ctx: Ctx, snapshotter: string): string {
 /** A meta.db record with its backend snapshot's kind, labels merged as the metadata snapshotter's Stat merges them. */
 function snapshotInfo(r: SnapshotRef, b: BackendSnapshot): SnapshotInfo {
   const labels = b.labels ? { ...b.labels, ...(r.labels ?? {}) } : r.labels;
-  const info: SnapshotInfo = { kind: b.kind, name: r.key, parent: r.parent, created: r.createdAt, updated: r.updatedAt };
+  // The snapshots service sends a kind over gRPC as Active, View or else Committed (fromKind), so a
+  // kind byte the backend does not know reaches ctr as Committed.
+  const kind = b.kind === 'Active' || b.kind === 'View' ? b.kind : 'Committed';
+  const info: SnapshotInfo = { kind, name: r.key, parent: r.parent, created: r.createdAt, updated: r.updatedAt };
   if (labels) info.labels = labels;
   return info;
 }

@@ -20,11 +20,11 @@ const FIXTURE = fileURLToPath(new URL('../../fixtures/containerd/root', import.m
 type Damage = (v1: Bucket) => void;
 
 /** A copy of the fixture root damaged by `damage`; each command through tsctr, then through ctr on containerd. */
-async function assertCtrPrintsAsTsctrOnDamagedRoot(damage: Damage, cmds: string[][], check: (ours: Map<string, Run>) => void): Promise<void> {
+async function assertCtrPrintsAsTsctrOnDamagedRoot(damage: Damage, cmds: string[][], check: (ours: Map<string, Run>) => void, file = path.join('io.containerd.metadata.v1.bolt', 'meta.db')): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsbolt-damaged-ctr-'));
   const root = path.join(dir, 'root');
   fs.cpSync(FIXTURE, root, { recursive: true });
-  const db = open(path.join(root, 'io.containerd.metadata.v1.bolt', 'meta.db'));
+  const db = open(path.join(root, file));
   db.update((tx) => damage(tx.bucket('v1')!));
   db.close();
   const mask = (s: string) => s.replace(/time="[^"]*"/g, 'time="T"');
@@ -162,4 +162,30 @@ test('Interop_damagedProtobufLabelsAndDigests_tsctrPrintsWhatCtrPrints', async (
     assert.equal(ours.get('-n default containers info web2')!.code, 1);
     assert.equal(ours.get('-n default containers info bigspec')!.code, 0);
   });
+});
+
+test('Interop_damagedSnapshotterRecords_tsctrPrintsWhatCtrPrints', async () => {
+  // The overlayfs snapshotter's own database: a timestamp, a kind byte it does not know (gRPC
+  // carries it as Committed), a record that is a value, a number that does not decode.
+  const damage: Damage = (v1) => {
+    const s = v1.bucket('snapshots')!;
+    s.bucket('default/8/web2')!.put('createdat', Uint8Array.of(0xff, 1));
+    s.bucket('default/11/overlayfs-active')!.put('kind', Uint8Array.of(9));
+    s.deleteBucket('default/12/overlayfs-view');
+    s.put('default/12/overlayfs-view', 'x');
+    s.bucket('default/14/overlayfs-committed')!.put('inodes', Uint8Array.of(0xff));
+  };
+  const cmds = [
+    ['-n', 'default', 'snapshots', 'ls'],
+    ['-n', 'default', 'snapshots', 'tree'],
+    ['-n', 'default', 'snapshots', 'info', 'web2'],
+    ['-n', 'default', 'snapshots', 'info', 'overlayfs-active'],
+    ['-n', 'default', 'snapshots', 'info', 'overlayfs-view'],
+    ['-n', 'default', 'snapshots', 'info', 'overlayfs-committed'],
+    ['-n', 'k8s.io', 'snapshots', 'ls'],
+  ];
+  await assertCtrPrintsAsTsctrOnDamagedRoot(damage, cmds, (ours) => {
+    assert.equal(ours.get('-n default snapshots info web2')!.code, 1);
+    assert.match(ours.get('-n default snapshots info overlayfs-active')!.stdout, /"Kind": "Committed"/);
+  }, path.join('io.containerd.snapshotter.v1.overlayfs', 'metadata.db'));
 });
