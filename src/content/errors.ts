@@ -128,11 +128,24 @@ export class ContentPreconditionError extends ContentError {
 
 /** An ingest file containerd keeps (`ref`, `startedat`, `updatedat`, `data`) that cannot be what containerd wrote. */
 export class ContentCorruptError extends ContentError {
-  static override readonly code = 'ERR_CONTENT_CORRUPT';
+  static override readonly code: string = 'ERR_CONTENT_CORRUPT';
   readonly path: string;
   constructor(path: string, detail: string) {
     super(`${path}: ${detail}`);
     this.path = path;
+  }
+}
+
+/**
+ * An ingest timestamp file whose text Go's Time.UnmarshalText refuses. The message is containerd's:
+ * "could not parse timestamp file <path>: <Go's ParseError text>", and once readStatus names the
+ * file, "could not read startedat: " before it.
+ */
+export class ContentTimestampError extends ContentCorruptError {
+  // The code stays ERR_CONTENT_CORRUPT: only the message differs.
+  constructor(path: string, detail: string, whole = false) {
+    super(path, detail);
+    this.message = whole ? detail : `could not parse timestamp file ${path}: ${detail}`;
   }
 }
 

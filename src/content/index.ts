@@ -4,7 +4,8 @@ export type { Info, LabelStore, ContentStoreOptions, BlobReader, WalkFn } from '
 export { ContentWriter } from './writer.js';
 export type { WriterOptions, CommitOptions, ProgressFn } from './writer.js';
 export type { Status } from './ingest.js';
-export { MAX_REF_LENGTH, validateRef, ingestKey } from './ingest.js';
+export { MAX_REF_LENGTH, validateRef, ingestKey, readStatus } from './ingest.js';
+export { parseGoRFC3339, GoTimeParseError, type GoTimestamp } from './rfc3339.js';
 export { ALGORITHMS, CANONICAL, Digester, digestOf, isDigest, parseDigest, validateDigest } from './digest.js';
 export type { Algorithm, ParsedDigest } from './digest.js';
 export { parseFilter, parseFilters, checkMap } from './filters.js';
@@ -25,5 +26,6 @@ export {
   ContentPreconditionError,
   ContentInvalidArgumentError,
   ContentCorruptError,
+  ContentTimestampError,
 } from './errors.js';
 export type { InvalidDigestReason } from './errors.js';

@@ -3,7 +3,7 @@
 //   ingest/<sha256 hex of the ref>/
 //     ref         the ref, as text (the directory name is a hash, so this is how a listing finds it)
 //     data        the bytes written so far; its size is the writer's offset
-//     startedat   RFC3339Nano text (Go time.MarshalText), when the ingest began
+//     startedat   RFC3339Nano text (Go time.MarshalText, read back as Time.UnmarshalText: rfc3339.ts), when the ingest began
 //     updatedat   RFC3339Nano text, rewritten on close (the data file's mtime may be newer)
 //     total       decimal text, the expected size, only when known (> 0)
 //
@@ -13,7 +13,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { ContentCorruptError, ContentNotFoundError, ContentUnsafePathError, InvalidRefError } from './errors.js';
+import { ContentCorruptError, ContentNotFoundError, ContentTimestampError, ContentUnsafePathError, InvalidRefError } from './errors.js';
+import { GoTimeParseError, parseGoRFC3339 } from './rfc3339.js';
 
 /** Longest ref accepted, in UTF-8 bytes. containerd sets none; refs name files only through their hash. */
 export const MAX_REF_LENGTH = 4096;
@@ -55,20 +56,16 @@ export function formatTimestamp(d: Date): string {
   return `${iso.slice(0, 19)}${frac ? `.${frac}` : ''}Z`;
 }
 
-const RFC3339_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
-
-/** Parses RFC3339 / RFC3339Nano text (any zone); the fraction is kept to the millisecond. */
-export function parseTimestamp(text: string, source = 'timestamp'): Date {
-  const m = RFC3339_RE.exec(text.trim());
-  if (!m) throw new ContentCorruptError(source, `could not parse timestamp ${JSON.stringify(text.slice(0, 80))}`);
-  const [, y, mo, d, h, mi, s, frac, zone] = m;
-  const ms = Number(((frac ?? '') + '000').slice(0, 3));
-  let t = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
-  if (zone && zone !== 'Z') {
-    const sign = zone[0] === '-' ? -1 : 1;
-    t -= sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6))) * 60_000;
+/** Parses RFC3339 / RFC3339Nano text as Go's Time.UnmarshalText does (rfc3339.ts); the fraction is kept to the millisecond. */
+export function parseTimestamp(text: string | Uint8Array, source = 'timestamp'): Date {
+  let t;
+  try {
+    t = parseGoRFC3339(text);
+  } catch (e) {
+    if (e instanceof GoTimeParseError) throw new ContentTimestampError(source, e.message);
+    throw e;
   }
-  return new Date(t);
+  return new Date(t.unix * 1000 + Math.floor(t.nanos / 1e6));
 }
 
 /** Writes `<file>.tmp` with O_SYNC and renames it over `file` (containerd's writeToCompletion). */
@@ -91,14 +88,40 @@ function notFound(e: unknown, what: string, ref?: string): unknown {
 }
 
 function readSmall(file: string, limit: number): string {
+  return Buffer.from(readSmallBytes(file, limit)).toString('utf8');
+}
+
+function readSmallBytes(file: string, limit: number): Uint8Array {
   const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
   try {
     const buf = Buffer.alloc(limit + 1);
     const n = fs.readSync(fd, buf, 0, buf.length, 0);
     if (n > limit) throw new ContentCorruptError(file, `longer than ${limit} bytes`);
-    return buf.subarray(0, n).toString('utf8');
+    return buf.subarray(0, n);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/**
+ * readFileTimestamp of containerd's store: the file's bytes as they are (no trimming) through
+ * Time.UnmarshalText. A missing file is ContentNotFoundError (so a listing skips the ingest, as
+ * containerd's does); text that does not parse is ContentTimestampError with containerd's message
+ * ("could not read startedat: could not parse timestamp file <path>: parsing time ...").
+ */
+function readTimestampFile(dir: string, name: 'startedat' | 'updatedat', ref: string): Date {
+  const file = path.join(dir, name);
+  let b: Uint8Array;
+  try {
+    b = readSmallBytes(file, 4096);
+  } catch (e) {
+    throw notFound(e, `could not read ${name}: open ${file}: no such file or directory`, ref);
+  }
+  try {
+    return parseTimestamp(b, file);
+  } catch (e) {
+    if (e instanceof ContentTimestampError) throw new ContentTimestampError(file, `could not read ${name}: ${e.message}`, true);
+    throw e;
   }
 }
 
@@ -137,14 +160,8 @@ export function readStatus(dir: string): Status {
   }
   if (!st.isFile()) throw new ContentUnsafePathError(path.join(dir, 'data'), 'not a regular file');
   const ref = readIngestRef(dir);
-  let startedAt: Date;
-  let updatedAt: Date;
-  try {
-    startedAt = parseTimestamp(readSmall(path.join(dir, 'startedat'), 64), path.join(dir, 'startedat'));
-    updatedAt = parseTimestamp(readSmall(path.join(dir, 'updatedat'), 64), path.join(dir, 'updatedat'));
-  } catch (e) {
-    throw notFound(e, `ingest ${dir} timestamps`, ref);
-  }
+  const startedAt = readTimestampFile(dir, 'startedat', ref);
+  let updatedAt = readTimestampFile(dir, 'updatedat', ref);
   if (st.mtime > updatedAt) updatedAt = st.mtime;
   return { ref, offset: st.size, total: readTotal(dir), startedAt, updatedAt };
 }

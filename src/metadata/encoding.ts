@@ -11,6 +11,7 @@
 // Varints: binary.PutVarint (signed, zigzag) for version, sizes and inodes; binary.PutUvarint for snapshotter ids.
 
 import { ErrCorruptValue, ErrInvalidArgument } from './errors.js';
+import { GoTimeParseError, parseGoRFC3339 } from '../content/rfc3339.js';
 
 /** Seconds between 0001-01-01 and 1970-01-01 (Go's unixToInternal). */
 export const UNIX_TO_INTERNAL = 62135596800n;
@@ -129,17 +130,18 @@ export function formatRFC3339(t: GoTime, nano: boolean, offset: number | undefin
   return `${s}${off < 0 ? '-' : '+'}${pad(Math.floor(a / 3600), 2)}:${pad(Math.floor((a % 3600) / 60), 2)}`;
 }
 
-/** Parses RFC3339(Nano) text (the content store's startedat/updatedat files). */
+/** Go's time.Parse(time.RFC3339, text) as a GoTime (content/rfc3339.ts); ErrCorruptValue with Go's text where Go errs. */
 export function parseRFC3339(text: string): GoTime {
-  const m = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/.exec(text.trim());
-  if (!m) throw new ErrCorruptValue(`time: cannot parse ${JSON.stringify(text)} as RFC3339`);
-  const utc = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) / 1000;
-  const nanos = m[7] ? Number(m[7].padEnd(9, '0')) : 0;
-  let offset: number | undefined;
-  if (!m[8]) offset = (m[9] === '-' ? -1 : 1) * (Number(m[10]) * 3600 + Number(m[11]) * 60);
-  const t: GoTime = { unix: utc - (offset ?? 0), nanos };
-  if (offset !== undefined && offset !== 0) t.offset = offset;
-  return t;
+  let t;
+  try {
+    t = parseGoRFC3339(text);
+  } catch (e) {
+    if (e instanceof GoTimeParseError) throw new ErrCorruptValue(e.message, { cause: e });
+    throw e;
+  }
+  const out: GoTime = { unix: t.unix, nanos: t.nanos };
+  if (t.offset !== undefined) out.offset = t.offset;
+  return out;
 }
 
 const MAX_VARINT_LEN64 = 10;

@@ -39,6 +39,7 @@ import {
   str,
 } from './buckets.js';
 import { decodeTime, timeToDate } from './encoding.js';
+import { parseGoRFC3339 as parseRFC3339Go, GoTimeParseError } from '../content/rfc3339.js';
 import { ErrCorruptValue } from './errors.js';
 
 export const LABEL_GC_ROOT = 'containerd.io/gc.root';
@@ -83,25 +84,15 @@ function gcnode(type: GCResourceType, namespace: string, key: string): GCNode {
   return { type, namespace, key };
 }
 
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:Z|([+-])(\d{2}):(\d{2}))$/;
-
 /** Go's time.Parse(time.RFC3339, s) as milliseconds since the epoch; undefined where Go returns an error. */
 export function parseGoRFC3339(s: string): number | undefined {
-  const m = RFC3339.exec(s);
-  if (!m) return undefined;
-  const [y, mo, d, h, mi, se] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i]));
-  const days = new Date(Date.UTC(y!, mo!, 0)).getUTCDate();
-  if (mo! < 1 || mo! > 12 || d! < 1 || d! > days || h! > 23 || mi! > 59 || se! > 59) return undefined;
-  let ms = Date.UTC(y!, mo! - 1, d!, h!, mi!, se!);
-  if (y! < 100) ms = new Date(ms).setUTCFullYear(y!);
-  if (m[7]) ms += Number(('0.' + m[7]).slice(0, 5)) * 1000;
-  if (m[8]) {
-    const hh = Number(m[9]);
-    const mm = Number(m[10]);
-    if (hh > 23 || mm > 59) return undefined;
-    ms -= (m[8] === '-' ? -1 : 1) * (hh * 60 + mm) * 60_000;
+  try {
+    const t = parseRFC3339Go(s);
+    return t.unix * 1000 + Math.floor(t.nanos / 1e6);
+  } catch (e) {
+    if (e instanceof GoTimeParseError) return undefined;
+    throw e;
   }
-  return ms;
 }
 
 /** Nested bucket names of bkt, key order (the `v == nil` entries of a ForEach). */

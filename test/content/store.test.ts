@@ -216,6 +216,10 @@ test('ContentStore_status_damagedIngestFiles_typedErrorsNamingTheFile', async ()
     () => store.status('damaged'),
     (e) => e instanceof ContentCorruptError && e.code === 'ERR_CONTENT_CORRUPT' && e.path === path.join(ingest, 'startedat'),
   );
+  // containerd's text, Go's ParseError included (test/interop/damaged-records.test.ts: as real ctr prints it).
+  await assert.rejects(() => store.status('damaged'), {
+    message: `could not read startedat: could not parse timestamp file ${path.join(ingest, 'startedat')}: parsing time "not a time" as "2006-01-02T15:04:05Z07:00": cannot parse "not a time" as "2006"`,
+  });
   fs.writeFileSync(path.join(ingest, 'ref'), 'x'.repeat(MAX_REF_LENGTH * 4 + 1));
   await assert.rejects(() => store.status('damaged'), (e) => e instanceof ContentCorruptError && e.path === path.join(ingest, 'ref'));
   fs.rmSync(path.join(ingest, 'data'));

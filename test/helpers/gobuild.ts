@@ -15,8 +15,8 @@ export interface GoProgram {
   source: string;
   /** The binary's name under test/reference/bin, also its package's name (tsbolt<name>). */
   name: string;
-  /** A package directory under /usr/share/gocode/src the program imports, and what it is (for the error). */
-  needs: { dir: string; what: string };
+  /** A package directory under /usr/share/gocode/src the program imports, and what it is (for the error); none for the standard library only. */
+  needs?: { dir: string; what: string };
   /** The apt-get command that installs Go and those sources. */
   apt: string;
 }
@@ -27,7 +27,7 @@ export function buildGoProgram(p: GoProgram): string {
   const bin = path.join(dir, 'bin', p.name);
   if (fs.existsSync(bin) && fs.statSync(bin).mtimeMs >= fs.statSync(src).mtimeMs) return bin;
   if (spawnSync('go', ['version']).status !== 0) throw new Error(`Go is missing (needed to build test/reference/${p.source}): ${p.apt}`);
-  if (!fs.existsSync(path.join(GOCODE, 'src', p.needs.dir))) throw new Error(`${p.needs.what} missing under ${GOCODE}: ${p.apt}`);
+  if (p.needs && !fs.existsSync(path.join(GOCODE, 'src', p.needs.dir))) throw new Error(`${p.needs.what} missing under ${GOCODE}: ${p.apt}`);
   const gopath = path.join(dir, 'bin', `gopath-${p.name}-${process.pid}`);
   const pkg = path.join(gopath, 'src', `tsbolt${p.name}`);
   fs.mkdirSync(pkg, { recursive: true });

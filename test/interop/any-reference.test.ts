@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decodeAny, encodeAny } from '../../src/metadata/any.js';
-import { gogoAny } from '../helpers/anyref.js';
+import { gogoAny } from '../helpers/goref.js';
 
 const SEED = Number(process.env.FC_SEED ?? Date.now() % 1e9);
 console.log(`any-reference seed ${SEED}`);

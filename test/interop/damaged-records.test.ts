@@ -4,9 +4,11 @@
 // wraps the error as its code does ("failed to read container ...", "failed to list images: ...", ": unknown"
 // from errdefs), but reads a number that does not decode as 0 (`x, _ := binary.Varint(v)`), reads an ingest's
 // expireat only in its GC, and a snapshot's Stat reads only that snapshot's record; a stored Any is decoded as
-// gogo/protobuf decodes it (its error texts), and a digest that does not parse fails validation first.
+// gogo/protobuf decodes it (its error texts), and a digest that does not parse fails validation first. The
+// content store's ingest files are read as its store.status reads them (timestamps through Go's time.Parse).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,13 +22,17 @@ const FIXTURE = fileURLToPath(new URL('../../fixtures/containerd/root', import.m
 type Damage = (v1: Bucket) => void;
 
 /** A copy of the fixture root damaged by `damage`; each command through tsctr, then through ctr on containerd. */
-async function assertCtrPrintsAsTsctrOnDamagedRoot(damage: Damage, cmds: string[][], check: (ours: Map<string, Run>) => void, file = path.join('io.containerd.metadata.v1.bolt', 'meta.db')): Promise<void> {
+async function assertCtrPrintsAsTsctrOnDamagedRoot(damage: Damage | ((root: string) => void), cmds: string[][], check: (ours: Map<string, Run>) => void, file = path.join('io.containerd.metadata.v1.bolt', 'meta.db')): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsbolt-damaged-ctr-'));
   const root = path.join(dir, 'root');
   fs.cpSync(FIXTURE, root, { recursive: true });
-  const db = open(path.join(root, file));
-  db.update((tx) => damage(tx.bucket('v1')!));
-  db.close();
+  if (damage.length === 0 || typeof damage !== 'function') throw new Error('damage must take the v1 bucket or the root');
+  if (file === '') (damage as (root: string) => void)(root);
+  else {
+    const db = open(path.join(root, file));
+    db.update((tx) => (damage as Damage)(tx.bucket('v1')!));
+    db.close();
+  }
   const mask = (s: string) => s.replace(/time="[^"]*"/g, 'time="T"');
   const ours = new Map<string, Run>();
   for (const argv of cmds) {
@@ -188,4 +194,42 @@ test('Interop_damagedSnapshotterRecords_tsctrPrintsWhatCtrPrints', async () => {
     assert.equal(ours.get('-n default snapshots info web2')!.code, 1);
     assert.match(ours.get('-n default snapshots info overlayfs-active')!.stdout, /"Kind": "Committed"/);
   }, path.join('io.containerd.snapshotter.v1.overlayfs', 'metadata.db'));
+});
+
+test('Interop_damagedIngestFiles_tsctrContentActivePrintsWhatCtrPrints', async () => {
+  // The content store's files of the fixture's three ingests (fixtures/containerd/README.md):
+  // containerd's store.status reads data, ref, startedat and updatedat; a missing one skips the
+  // ingest (not found), a timestamp Go cannot parse fails the listing with containerd's text.
+  const ingest = (root: string, ref: string) => path.join(root, 'io.containerd.content.v1.content', 'ingest', createHash('sha256').update(ref).digest('hex'));
+  const cmds = [
+    ['-n', 'default', 'content', 'active'],
+    ['-n', 'default', 'content', 'active', 'ref~=killed'],
+    ['-n', 'default', 'content', 'active', 'killed'], // a bare word is a field name (ctr passes a filter, not a regexp)
+    ['-n', 'tools', 'content', 'active'],
+  ];
+  const variants: ((root: string) => void)[] = [
+    (root) => {
+      fs.writeFileSync(path.join(ingest(root, 'default/1/short-upload'), 'startedat'), 'garbage');
+      fs.writeFileSync(path.join(ingest(root, 'default/1/killed-upload'), 'total'), 'abc');
+      fs.rmSync(path.join(ingest(root, 'tools/1/tar-blobs/sha256/e591c96a87d13c993215dc57ecfe0c50a8889667816655e79473e199b84f96b6'), 'updatedat'));
+    },
+    (root) => {
+      fs.rmSync(path.join(ingest(root, 'default/1/short-upload'), 'ref'));
+      fs.appendFileSync(path.join(ingest(root, 'default/1/killed-upload'), 'updatedat'), '\n'); // Go's "extra text"
+      fs.rmSync(path.join(ingest(root, 'tools/1/tar-blobs/sha256/e591c96a87d13c993215dc57ecfe0c50a8889667816655e79473e199b84f96b6'), 'data'));
+    },
+    (root) => {
+      fs.rmSync(path.join(ingest(root, 'default/1/short-upload'), 'ref'));
+      fs.writeFileSync(path.join(ingest(root, 'default/1/killed-upload'), 'startedat'), '2026-11-22T1:12:13.5Z'); // one-digit hour: Go accepts it
+    },
+  ];
+  const checks: ((ours: Map<string, Run>) => void)[] = [
+    (ours) => {
+      assert.match(ours.get('-n default content active')!.stderr, /^ctr: could not read startedat: could not parse timestamp file .*: parsing time "garbage" as "2006-01-02T15:04:05Z07:00": cannot parse "garbage" as "2006": unknown\n$/);
+      assert.equal(ours.get('-n tools content active')!.stdout, 'REF\tSIZE\tAGE\t\n'); // skipped: updatedat is gone
+    },
+    (ours) => assert.match(ours.get('-n default content active')!.stderr, /: extra text: "\\x0a": unknown\n$/),
+    (ours) => assert.match(ours.get('-n default content active')!.stdout, /^killed-upload\t/m),
+  ];
+  for (let i = 0; i < variants.length; i++) await assertCtrPrintsAsTsctrOnDamagedRoot(variants[i]!, cmds, checks[i]!, '');
 });

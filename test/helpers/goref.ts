@@ -1,4 +1,5 @@
-// The gogo/protobuf Any reference (test/reference/anyref), built on first use into test/reference/bin.
+// Small Go references built on first use into test/reference/bin: gogo/protobuf's Any (test/reference/anyref)
+// and Go's RFC3339 parsing (test/reference/timeref).
 import { spawnSync } from 'node:child_process';
 import { buildGoProgram } from './gobuild.js';
 
@@ -15,5 +16,16 @@ export function buildAnyref(): string {
 export function gogoAny(inputs: Uint8Array[]): ({ typeUrl: string; value: string } | { error: string })[] {
   const r = spawnSync(buildAnyref(), [], { input: inputs.map((b) => Buffer.from(b).toString('hex')).join('\n') + '\n', maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`anyref exited ${r.status}: ${r.stderr.toString()}`);
+  return r.stdout.toString().trim().split('\n').map((l) => JSON.parse(l));
+}
+
+export function buildTimeref(): string {
+  return buildGoProgram({ source: 'timeref/main.go', name: 'timeref', apt: 'apt-get install -y golang-go' });
+}
+
+/** What Go's Time.UnmarshalText (time.Parse(time.RFC3339, s)) gives for each input. */
+export function goParseRFC3339(inputs: Uint8Array[]): ({ unix: number; nanos: number; offset: number } | { error: string })[] {
+  const r = spawnSync(buildTimeref(), [], { input: inputs.map((b) => Buffer.from(b).toString('hex')).join('\n') + '\n', maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`timeref exited ${r.status}: ${r.stderr.toString()}`);
   return r.stdout.toString().trim().split('\n').map((l) => JSON.parse(l));
 }

@@ -1,0 +1,44 @@
+// timeref parses text as containerd 1.6 reads an ingest's startedat/updatedat (Time.UnmarshalText,
+// that is time.Parse(time.RFC3339, s)), with the Go that builds it, for the differential test of
+// src/content/rfc3339.ts.
+//
+//	stdin: one hex string per line
+//	stdout: one JSON object per line: {"unix": s, "nanos": n, "offset": seconds east, "utc": bool} or {"error": text}
+package main
+
+import (
+	"bufio"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+)
+
+func main() {
+	// The local zone decides how Parse labels a "+00:00" offset; UTC here, as on the machines containerd runs.
+	time.Local = time.UTC
+	in := bufio.NewScanner(os.Stdin)
+	in.Buffer(make([]byte, 1<<20), 1<<26)
+	out := bufio.NewWriter(os.Stdout)
+	defer out.Flush()
+	enc := json.NewEncoder(out)
+	for in.Scan() {
+		b, err := hex.DecodeString(in.Text())
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		var t time.Time
+		if err := t.UnmarshalText(b); err != nil {
+			enc.Encode(map[string]string{"error": err.Error()})
+			continue
+		}
+		_, off := t.Zone()
+		enc.Encode(map[string]interface{}{"unix": t.Unix(), "nanos": t.Nanosecond(), "offset": off})
+	}
+	if err := in.Err(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+}
