@@ -48,7 +48,7 @@ export function imageChainIDs(read: BlobReader, target: Descriptor): ImageChains
     seen.add(d.digest);
     try {
       if (CONFIG_TYPES.has(d.mediaType)) {
-        chains.push(chainIDs(configDiffIDs(read(d.digest))));
+        chains.push(chainIDs(configDiffIDs(read(d))));
         return;
       }
       for (const c of children(read, d)) walk(c, depth + 1);

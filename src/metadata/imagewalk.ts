@@ -4,9 +4,11 @@
 
 import type { Descriptor } from './images.js';
 import { formatPlatform, normalizePlatform, type MatchComparer, type Platform } from './platforms.js';
-import { ErrInvalidArgument, ErrNotFound } from './errors.js';
+import { ErrCorruptValue, ErrInvalidArgument, ErrNotFound } from './errors.js';
+import { goJSONSyntaxError } from './gojson-scan.js';
 
-export type BlobReader = (digest: string) => Uint8Array;
+/** A blob's bytes for a descriptor (its digest and size), or throws (missing blob, short file). */
+export type BlobReader = (desc: Descriptor) => Uint8Array;
 
 export interface OciDescriptor extends Descriptor {
   platform?: Platform;
@@ -41,19 +43,112 @@ export function toDescriptor(o: unknown): OciDescriptor {
   return out;
 }
 
+/** A blob's JSON; text Go's decoder refuses is ErrCorruptValue with Go's message (gojson-scan.ts), `wrap`ped. */
+function parseJSON(b: Uint8Array, wrap: (message: string) => string = (m) => m): unknown {
+  const syntax = goJSONSyntaxError(b);
+  if (syntax !== undefined) throw new ErrCorruptValue(wrap(syntax));
+  try {
+    return JSON.parse(Buffer.from(b).toString('utf8'));
+  } catch (e) {
+    throw new ErrCorruptValue(wrap((e as Error).message), { cause: e });
+  }
+}
+
+/** A JSON member as Go's decoder finds it for a struct field: exact name first, else case-insensitively (the last such wins). */
+function member(o: Record<string, unknown>, name: string): unknown {
+  if (Object.prototype.hasOwnProperty.call(o, name)) return o[name];
+  let v: unknown;
+  for (const k of Object.keys(o)) if (k.toLowerCase() === name.toLowerCase()) v = o[k];
+  return v;
+}
+
+const jsonKind = (v: unknown): string => (Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v === 'object' ? 'object' : typeof v === 'boolean' ? 'bool' : typeof v);
+
+/**
+ * The type errors Go's json.Unmarshal reports for a descriptor (v1.Descriptor and its platform),
+ * in the order the members come (Go reports the earliest): `path` is the field path from the
+ * document's root, as Go names it ("manifests.size").
+ */
+function checkDescriptor(v: unknown, path: string, typeName: string, struct: string): void {
+  if (v === null) return;
+  if (typeof v !== 'object' || Array.isArray(v)) throw new ErrCorruptValue(`json: cannot unmarshal ${jsonKind(v)} into Go struct field ${struct}.${path} of type ${typeName}`);
+  const fields: Record<string, string> = { mediatype: 'string', digest: 'digest.Digest', size: 'int64', urls: '[]string', annotations: 'map[string]string', platform: '*v1.Platform', artifacttype: 'string' };
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    const t = fields[k.toLowerCase()];
+    if (t === undefined || x === null) continue;
+    const name = Object.keys(DESCRIPTOR_FIELDS).find((f) => f.toLowerCase() === k.toLowerCase())!;
+    const at = `${path}.${name}`;
+    const bad = (kind: string, type = t) => new ErrCorruptValue(`json: cannot unmarshal ${kind} into Go struct field Descriptor.${at} of type ${type}`);
+    if ((t === 'string' || t === 'digest.Digest') && typeof x !== 'string') throw bad(jsonKind(x));
+    if (t === 'int64' && (typeof x !== 'number' || !Number.isInteger(x))) throw bad(typeof x === 'number' ? `number ${x}` : jsonKind(x));
+    if (t === '[]string') {
+      if (!Array.isArray(x)) throw bad(jsonKind(x));
+      for (const e of x) if (e !== null && typeof e !== 'string') throw bad(jsonKind(e), 'string');
+    }
+    if (t === 'map[string]string') {
+      if (typeof x !== 'object' || Array.isArray(x)) throw bad(jsonKind(x));
+      for (const e of Object.values(x as Record<string, unknown>)) if (e !== null && typeof e !== 'string') throw bad(jsonKind(e), 'string');
+    }
+    if (t === '*v1.Platform') {
+      if (typeof x !== 'object' || Array.isArray(x)) throw bad(jsonKind(x), 'v1.Platform');
+      for (const [pk, pv] of Object.entries(x as Record<string, unknown>)) {
+        const pt = ({ architecture: 'string', os: 'string', 'os.version': 'string', variant: 'string', 'os.features': '[]string' } as Record<string, string>)[pk.toLowerCase()];
+        if (pt === undefined || pv === null) continue;
+        const pname = ['architecture', 'os', 'os.version', 'os.features', 'variant'].find((f) => f === pk.toLowerCase())!;
+        const pbad = (kind: string, type = pt) => new ErrCorruptValue(`json: cannot unmarshal ${kind} into Go struct field Platform.${at}.${pname} of type ${type}`);
+        if (pt === 'string' && typeof pv !== 'string') throw pbad(jsonKind(pv));
+        if (pt === '[]string' && !Array.isArray(pv)) throw pbad(jsonKind(pv));
+      }
+    }
+  }
+}
+
+const DESCRIPTOR_FIELDS = { mediaType: 0, digest: 0, size: 0, urls: 0, annotations: 0, platform: 0, artifactType: 0 };
+
+/**
+ * A manifest's or index's document as images.Children decodes it. validateMediaType first, its
+ * errors wrapped "children: invalid desc <digest>: ...": the document decoded into raw members
+ * (only a non-object document or a mediaType that is not a string fails there); a schema 1
+ * document, an index with a config or layers (or a manifest's mediaType), a manifest with
+ * manifests (or an index's mediaType) are refused. Then the descriptors it lists, with Go's type
+ * errors (not wrapped).
+ */
+function document(read: BlobReader, desc: Descriptor, index: boolean): { config: unknown; items: unknown[] } {
+  const wrap = (why: string): string => `children: invalid desc ${desc.digest}: ${why}`;
+  const doc = parseJSON(read(desc), wrap);
+  const invalid = (why: string) => new ErrCorruptValue(wrap(why));
+  if (doc === null) return { config: undefined, items: [] };
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw invalid(`json: cannot unmarshal ${jsonKind(doc)} into Go value of type images.unknownDocument`);
+  const o = doc as Record<string, unknown>;
+  const mt = member(o, 'mediaType');
+  if (mt !== undefined && mt !== null && typeof mt !== 'string') throw invalid(`json: cannot unmarshal ${jsonKind(mt)} into Go struct field unknownDocument.mediaType of type string`);
+  // json.RawMessage members: present with any value (null included) counts.
+  const has = (name: string): boolean => member(o, name) !== undefined;
+  if (has('fsLayers')) throw invalid('media-type: schema 1 not supported');
+  if (index && (has('config') || has('layers') || mt === MT_DOCKER_MANIFEST || mt === MT_OCI_MANIFEST)) throw invalid(`media-type: expected index but found manifest (${desc.mediaType})`);
+  if (!index && (has('manifests') || mt === MT_DOCKER_LIST || mt === MT_OCI_INDEX)) throw invalid(`media-type: expected manifest but found index (${desc.mediaType})`);
+  const struct = index ? 'Index' : 'Manifest';
+  const field = index ? 'manifests' : 'layers';
+  const config = index ? undefined : member(o, 'config');
+  if (config !== undefined) checkDescriptor(config, 'config', 'v1.Descriptor', struct);
+  const items = member(o, field);
+  if (items === undefined || items === null) return { config, items: [] };
+  if (!Array.isArray(items)) throw new ErrCorruptValue(`json: cannot unmarshal ${jsonKind(items)} into Go struct field ${struct}.${field} of type []v1.Descriptor`);
+  for (const it of items) checkDescriptor(it, field, 'v1.Descriptor', struct);
+  return { config, items };
+}
+
 /** images.Children: a manifest's config and layers, an index's manifests, nothing for other types. */
 export function children(read: BlobReader, desc: Descriptor): OciDescriptor[] {
   switch (desc.mediaType) {
     case MT_DOCKER_MANIFEST:
     case MT_OCI_MANIFEST: {
-      const m = JSON.parse(Buffer.from(read(desc.digest)).toString('utf8')) as { config?: unknown; layers?: unknown[] };
-      return [toDescriptor(m.config), ...(m.layers ?? []).map(toDescriptor)];
+      const m = document(read, desc, false);
+      return [toDescriptor(m.config), ...m.items.map(toDescriptor)];
     }
     case MT_DOCKER_LIST:
-    case MT_OCI_INDEX: {
-      const m = JSON.parse(Buffer.from(read(desc.digest)).toString('utf8')) as { manifests?: unknown[] };
-      return (m.manifests ?? []).map(toDescriptor);
-    }
+    case MT_OCI_INDEX:
+      return document(read, desc, true).items.map(toDescriptor);
   }
   return [];
 }
@@ -105,7 +200,7 @@ export function imagePlatforms(read: BlobReader, target: Descriptor): { platform
         return SKIP;
       }
       if (d.mediaType === MT_DOCKER_CONFIG || d.mediaType === MT_OCI_CONFIG) {
-        const c = JSON.parse(Buffer.from(read(d.digest)).toString('utf8')) as { os?: string; architecture?: string };
+        const c = parseJSON(read(d)) as { os?: string; architecture?: string };
         specs.push(normalizePlatform({ os: c.os ?? '', architecture: c.architecture ?? '' }));
       }
       return children(read, d);

@@ -14,27 +14,59 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { imageChainIDs } from './chainid.js';
-import { isDigest, listBlobDigests } from './content.js';
+import { isDigest } from './content.js';
+import { BUCKET_KEY_OBJECT_BLOB, BUCKET_KEY_OBJECT_CONTENT, BUCKET_KEY_SIZE, namespaceBucket, readTimestamps } from './buckets.js';
+import { goVarint } from './encoding.js';
 import type { MetadataDB } from './db.js';
-import { ErrInvalidArgument, ErrNotFound } from './errors.js';
+import { ErrCorruptValue, ErrInvalidArgument, ErrNotFound } from './errors.js';
+import type { BlobReader } from './imagewalk.js';
 import type { SnapshotRef } from './snapshots.js';
 import { SnapshotterDB, snapshotDir, type BackendSnapshot } from './snapshotter.js';
 import { blobPath, snapshotterRoot } from './root.js';
 
-/** Reads blobs as the namespace sees them: only digests it has a record of. */
-export function namespaceBlobReader(root: string, m: MetadataDB, ns: string): (d: string) => Uint8Array {
-  // containerd's ReaderAt checks only that the namespace has the blob's record (checkAccess):
-  // a record whose fields do not decode still gives access.
-  const known = new Set(m.view((tx) => listBlobDigests(tx, ns)));
-  return (d) => {
+/**
+ * Reads blobs as ctr sees them through the content service: only digests the namespace has a
+ * record of, and as content.ReadBlob reads them, exactly the size the blob's record gives (Info:
+ * a file shorter than that is "unexpected EOF", bytes past it are not read, a record whose
+ * timestamps do not decode fails the read). Errors that containerd returns without an errdefs
+ * class carry the ": unknown" ctr adds to them.
+ */
+export function namespaceBlobReader(root: string, m: MetadataDB, ns: string): BlobReader {
+  const sizes = new Map<string, number | Error>();
+  const recordSize = (d: string): number => {
+    let s = sizes.get(d);
+    if (s === undefined) {
+      try {
+        s = m.view((tx) => {
+          const b = namespaceBucket(tx, ns, BUCKET_KEY_OBJECT_CONTENT, BUCKET_KEY_OBJECT_BLOB, d);
+          if (!b) throw new ErrNotFound(`content digest ${d}: not found`);
+          readTimestamps(b); // readInfo decodes them, and fails on them
+          const sz = b.get(BUCKET_KEY_SIZE);
+          return sz && sz.length > 0 ? goVarint(sz) : 0;
+        });
+      } catch (e) {
+        if (e instanceof ErrCorruptValue) s = new ErrCorruptValue(`${e.message}: unknown`, { cause: e });
+        else if (e instanceof ErrNotFound) s = e;
+        else throw e;
+      }
+      sizes.set(d, s);
+    }
+    if (s instanceof Error) throw s;
+    return s;
+  };
+  return (desc) => {
+    const d = desc.digest;
     // containerd's content service validates the digest first (codes.InvalidArgument).
     if (!isDigest(d)) throw new ErrInvalidArgument(`${JSON.stringify(d)} failed validation: invalid argument`);
-    if (!known.has(d)) throw new ErrNotFound(`content digest ${d}: not found`);
+    const size = Math.max(0, recordSize(d));
+    let bytes: Uint8Array;
     try {
-      return readFileSync(blobPath(root, d));
+      bytes = readFileSync(blobPath(root, d));
     } catch (e) {
       throw new ErrNotFound(`content digest ${d}: not found`, { cause: e });
     }
+    if (bytes.length < size) throw new ErrCorruptValue('unexpected EOF');
+    return bytes.subarray(0, size);
   };
 }
 

@@ -1,5 +1,5 @@
 // Small Go references built on first use into test/reference/bin: gogo/protobuf's Any (test/reference/anyref)
-// and Go's RFC3339 parsing (test/reference/timeref).
+// and Go's standard library as containerd uses it (test/reference/stdref: RFC3339 times, JSON syntax).
 import { spawnSync } from 'node:child_process';
 import { buildGoProgram } from './gobuild.js';
 
@@ -19,13 +19,22 @@ export function gogoAny(inputs: Uint8Array[]): ({ typeUrl: string; value: string
   return r.stdout.toString().trim().split('\n').map((l) => JSON.parse(l));
 }
 
-export function buildTimeref(): string {
-  return buildGoProgram({ source: 'timeref/main.go', name: 'timeref', apt: 'apt-get install -y golang-go' });
+export function buildStdref(): string {
+  return buildGoProgram({ source: 'stdref/main.go', name: 'stdref', apt: 'apt-get install -y golang-go' });
+}
+
+function stdref(mode: 'time' | 'json', inputs: Uint8Array[]): unknown[] {
+  const r = spawnSync(buildStdref(), [mode], { input: inputs.map((b) => Buffer.from(b).toString('hex')).join('\n') + '\n', maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`stdref exited ${r.status}: ${r.stderr.toString()}`);
+  return r.stdout.toString().trim().split('\n').map((l) => JSON.parse(l));
+}
+
+/** What json.Unmarshal says of each input's syntax: {ok: true} or {error: Go's text}. */
+export function goJSONSyntax(inputs: Uint8Array[]): ({ ok: true } | { error: string })[] {
+  return stdref('json', inputs) as ({ ok: true } | { error: string })[];
 }
 
 /** What Go's Time.UnmarshalText (time.Parse(time.RFC3339, s)) gives for each input. */
 export function goParseRFC3339(inputs: Uint8Array[]): ({ unix: number; nanos: number; offset: number } | { error: string })[] {
-  const r = spawnSync(buildTimeref(), [], { input: inputs.map((b) => Buffer.from(b).toString('hex')).join('\n') + '\n', maxBuffer: 1 << 28 });
-  if (r.status !== 0) throw new Error(`timeref exited ${r.status}: ${r.stderr.toString()}`);
-  return r.stdout.toString().trim().split('\n').map((l) => JSON.parse(l));
+  return stdref('time', inputs) as ({ unix: number; nanos: number; offset: number } | { error: string })[];
 }

@@ -1,4 +1,4 @@
-// src/content/rfc3339.ts against Go's own time.Parse(time.RFC3339, s) (test/reference/timeref, the Go
+// src/content/rfc3339.ts against Go's own time.Parse(time.RFC3339, s) (test/reference/stdref, the Go
 // 1.19 that builds Debian's containerd): for timestamps as containerd writes them, their near misses
 // (one character changed, cut, extended) and arbitrary bytes, the same time or the same error text.
 import { test } from 'node:test';

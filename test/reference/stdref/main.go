@@ -1,9 +1,10 @@
-// timeref parses text as containerd 1.6 reads an ingest's startedat/updatedat (Time.UnmarshalText,
-// that is time.Parse(time.RFC3339, s)), with the Go that builds it, for the differential test of
-// src/content/rfc3339.ts.
+// stdref runs Go's standard library as containerd 1.6 uses it, with the Go that builds it, for the
+// differential tests of src/content/rfc3339.ts and src/metadata/gojson-scan.ts.
 //
+//	stdref time: Time.UnmarshalText (time.Parse(time.RFC3339, s)), as an ingest's startedat is read
+//	stdref json: json.Unmarshal's syntax check (into a json.RawMessage), as a blob's JSON is read
 //	stdin: one hex string per line
-//	stdout: one JSON object per line: {"unix": s, "nanos": n, "offset": seconds east, "utc": bool} or {"error": text}
+//	stdout: one JSON object per line: {"unix": s, "nanos": n, "offset": seconds east} or {"ok": true}, or {"error": text}
 package main
 
 import (
@@ -28,6 +29,15 @@ func main() {
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
+		}
+		if len(os.Args) > 1 && os.Args[1] == "json" {
+			var v json.RawMessage // only the syntax check: numbers are not decoded
+			if err := json.Unmarshal(b, &v); err != nil {
+				enc.Encode(map[string]string{"error": err.Error()})
+			} else {
+				enc.Encode(map[string]bool{"ok": true})
+			}
+			continue
 		}
 		var t time.Time
 		if err := t.UnmarshalText(b); err != nil {
