@@ -23,7 +23,7 @@ import {
   type MetadataDB,
   type SnapshotRef,
 } from '../metadata/index.js';
-import { GoObject, RawJSON, marshalIndent, type GoValue } from '../metadata/gojson.js';
+import { GoObject, marshalIndent, type GoValue } from '../metadata/gojson.js';
 import { remarshalSpec, SpecDecodeError } from '../metadata/ocispec.js';
 import { imagePlatforms, imageSize } from '../metadata/imagewalk.js';
 import { defaultPlatform, onlyPlatform } from '../metadata/platforms.js';
@@ -227,14 +227,14 @@ function anyJSON(a: Any | undefined): GoValue {
 }
 
 /**
- * The spec as ctr prints it: decoded into Go's specs.Spec and marshalled back (ocispec.ts). Where Go would refuse
- * the JSON (ctr then fails), the stored text is printed as it is.
+ * The spec as ctr prints it: decoded into Go's specs.Spec and marshalled back (ocispec.ts). Where Go refuses the
+ * JSON, ctr fails with Go's error (typeurl.UnmarshalAny), and so does this.
  */
 function specJSON(text: string): GoValue {
   try {
     return remarshalSpec(text);
   } catch (e) {
-    if (e instanceof SpecDecodeError) return new RawJSON(text);
+    if (e instanceof SpecDecodeError) throw new CtrCommandError(e.message, { cause: e });
     throw e;
   }
 }

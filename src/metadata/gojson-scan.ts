@@ -200,3 +200,80 @@ export function goJSONSyntaxError(b: Uint8Array): string | undefined {
   }
   return undefined;
 }
+
+/** A JSON number with its text, as Go's decoder sees it (an integer field takes "1" but not "1.0"). */
+export class GoJSONNumber {
+  constructor(readonly text: string) {}
+  get value(): number {
+    return Number(this.text);
+  }
+}
+
+/** JSON as Go's decoder walks it: objects keep every member in order (duplicates too), numbers their text. */
+export type GoJSON = null | boolean | string | GoJSONNumber | GoJSON[] | { members: [string, GoJSON][] };
+
+/** Parses b as Go would; throws SyntaxError with Go's text where its scanner refuses b. */
+export function parseGoJSON(b: Uint8Array): GoJSON {
+  const err = goJSONSyntaxError(b);
+  if (err !== undefined) throw new GoJSONSyntaxError(err);
+  let i = 0;
+  const space = (): void => {
+    while (i < b.length && SPACE(b[i]!)) i++;
+  };
+  const str = (): string => {
+    const start = i;
+    i++;
+    while (b[i] !== 0x22) i += b[i] === 0x5c ? 2 : 1;
+    i++;
+    return JSON.parse(Buffer.from(b.subarray(start, i)).toString('utf8')) as string;
+  };
+  const val = (): GoJSON => {
+    space();
+    const c = b[i]!;
+    if (c === 0x7b) {
+      i++;
+      const members: [string, GoJSON][] = [];
+      space();
+      if (b[i] === 0x7d) {
+        i++;
+        return { members };
+      }
+      for (;;) {
+        space();
+        const k = str();
+        space();
+        i++; // :
+        members.push([k, val()]);
+        space();
+        if (b[i++] === 0x7d) return { members };
+      }
+    }
+    if (c === 0x5b) {
+      i++;
+      const out: GoJSON[] = [];
+      space();
+      if (b[i] === 0x5d) {
+        i++;
+        return out;
+      }
+      for (;;) {
+        out.push(val());
+        space();
+        if (b[i++] === 0x5d) return out;
+      }
+    }
+    if (c === 0x22) return str();
+    if (c === 0x74) return (i += 4), true;
+    if (c === 0x66) return (i += 5), false;
+    if (c === 0x6e) return (i += 4), null;
+    const start = i;
+    while (i < b.length && !SPACE(b[i]!) && b[i] !== 0x2c && b[i] !== 0x5d && b[i] !== 0x7d) i++;
+    return new GoJSONNumber(Buffer.from(b.subarray(start, i)).toString('latin1'));
+  };
+  return val();
+}
+
+/** Go's json.SyntaxError: the message is Go's. */
+export class GoJSONSyntaxError extends Error {
+  readonly code = 'ERR_JSON_SYNTAX';
+}

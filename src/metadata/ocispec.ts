@@ -9,6 +9,7 @@
 
 import { GoObject, type GoValue } from './gojson.js';
 import { OCI_SPEC_ROOT, OCI_SPEC_TYPES } from './ocispec-schema.js';
+import { GoJSONNumber, GoJSONSyntaxError, parseGoJSON, type GoJSON } from './gojson-scan.js';
 
 /** Go refuses the text (syntax or a type mismatch); ctr would fail the same way. */
 export class SpecDecodeError extends Error {
@@ -22,54 +23,94 @@ interface Struct {
   struct: Map<string, Val>;
 }
 
-function fail(what: string, t: string): never {
-  throw new SpecDecodeError(`json: cannot unmarshal ${what} into Go value of type ${t}`);
+/**
+ * Where the decoder is, for Go's UnmarshalTypeError text: the struct whose field is being decoded
+ * and the JSON names from the root ("process.user.uid"); none at the top level.
+ */
+interface At {
+  struct?: string;
+  path: string[];
 }
 
-function jsonKind(v: Json): string {
+/** Go's type name at the point of failure: pointers are followed first (*specs.Process fails as specs.Process). */
+const goName = (g: string): string => (g.startsWith('*') ? goName(g.slice(1)) : g);
+
+function fail(what: string, goType: string, at: At): never {
+  const where = at.struct === undefined ? 'Go value' : `Go struct field ${at.struct}.${at.path.join('.')}`;
+  throw new SpecDecodeError(`json: cannot unmarshal ${what} into ${where} of type ${goName(goType)}`);
+}
+
+function jsonKind(v: GoJSON): string {
   if (Array.isArray(v)) return 'array';
+  if (v instanceof GoJSONNumber) return 'number';
   if (typeof v === 'object' && v !== null) return 'object';
-  return typeof v;
+  return typeof v === 'boolean' ? 'bool' : typeof v;
 }
 
-function decode(t: string, v: Json): Val {
+/** A JSON value as an interface{} holds it: numbers as float64 (Go refuses one that overflows). */
+function plain(v: GoJSON, at: At): Json {
+  if (v === null || typeof v !== 'object') return v;
+  if (v instanceof GoJSONNumber) {
+    const n = v.value;
+    if (!Number.isFinite(n)) fail(`number ${v.text}`, 'float64', at);
+    return n;
+  }
+  if (Array.isArray(v)) return v.map((x) => plain(x, at));
+  const o: { [k: string]: Json } = {};
+  for (const [k, x] of v.members) o[k] = plain(x, at);
+  return o;
+}
+
+const INT_RANGE: Record<string, [bigint, bigint]> = {};
+for (const bits of [8, 16, 32, 64]) {
+  INT_RANGE[`int${bits}`] = [-(1n << BigInt(bits - 1)), (1n << BigInt(bits - 1)) - 1n];
+  INT_RANGE[`uint${bits}`] = [0n, (1n << BigInt(bits)) - 1n];
+}
+
+/** decode of type t (our notation) whose Go type is g, at `at`. */
+function decode(t: string, g: string, v: GoJSON, at: At): Val {
   if (v === null) return undefined;
-  if (t.startsWith('*')) return decode(t.slice(1), v);
+  if (t.startsWith('*')) return decode(t.slice(1), g.startsWith('*') ? g.slice(1) : g, v, at);
   if (t.startsWith('[]')) {
-    if (!Array.isArray(v)) fail(jsonKind(v), t);
-    return v.map((x) => decode(t.slice(2), x));
+    if (!Array.isArray(v)) fail(jsonKind(v), g, at);
+    return v.map((x) => decode(t.slice(2), g.slice(2), x, at));
   }
   if (t.startsWith('map[string]')) {
-    if (typeof v !== 'object' || Array.isArray(v)) fail(jsonKind(v), t);
+    if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof GoJSONNumber) fail(jsonKind(v), g, at);
     const m = new Map<string, Val>();
-    for (const [k, x] of Object.entries(v)) m.set(k, decode(t.slice('map[string]'.length), x));
+    for (const [k, x] of v.members) m.set(k, decode(t.slice('map[string]'.length), g.slice('map[string]'.length), x, at));
     return m;
   }
   switch (t) {
     case 'string':
     case 'bytes':
-      if (typeof v !== 'string') fail(jsonKind(v), t);
+      if (typeof v !== 'string') fail(jsonKind(v), g, at);
       return v;
     case 'bool':
-      if (typeof v !== 'boolean') fail(jsonKind(v), t);
+      if (typeof v !== 'boolean') fail(jsonKind(v), g, at);
       return v;
     case 'any':
-      return { any: v };
+      return { any: plain(v, at) };
   }
   const num = /^(u?int|float)(\d+)$/.exec(t);
   if (num) {
-    if (typeof v !== 'number') fail(jsonKind(v), t);
-    if (num[1] === 'float') return v;
-    const bits = BigInt(num[2]!);
-    const [lo, hi] = num[1] === 'uint' ? [0n, (1n << bits) - 1n] : [-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n];
-    if (!Number.isInteger(v) || BigInt(v) < lo || BigInt(v) > hi) fail(`number ${v}`, t);
-    return v;
+    if (!(v instanceof GoJSONNumber)) fail(jsonKind(v), g, at);
+    if (num[1] === 'float') {
+      const n = v.value;
+      if (!Number.isFinite(n) || (num[2] === '32' && Math.abs(n) > 3.4028234663852886e38)) fail(`number ${v.text}`, g, at);
+      return n;
+    }
+    // strconv.ParseInt/ParseUint of the text: digits only (an optional "-" for ints), in range.
+    const ok = num[1] === 'uint' ? /^[0-9]+$/.test(v.text) : /^-?[0-9]+$/.test(v.text);
+    const [lo, hi] = INT_RANGE[t]!;
+    if (!ok || BigInt(v.text) < lo || BigInt(v.text) > hi) fail(`number ${v.text}`, g, at);
+    return Number(v.text);
   }
   const fields = OCI_SPEC_TYPES[t];
   if (!fields) throw new SpecDecodeError(`unknown spec type ${t}`);
-  if (typeof v !== 'object' || Array.isArray(v)) fail(jsonKind(v), t);
+  if (typeof v !== 'object' || Array.isArray(v) || v instanceof GoJSONNumber) fail(jsonKind(v), g, at);
   const out = new Map<string, Val>();
-  for (const [k, x] of Object.entries(v)) {
+  for (const [k, x] of v.members) {
     const f = fields.find((f) => f[0] === k) ?? fields.find((f) => f[0].toLowerCase() === k.toLowerCase());
     if (!f) continue;
     // null leaves the field as it is; a pointer to a struct decodes into a new value.
@@ -77,7 +118,7 @@ function decode(t: string, v: Json): Val {
       if (f[1].startsWith('*') || f[1].startsWith('[]') || f[1].startsWith('map[') || f[1] === 'any') out.set(f[0], undefined);
       continue;
     }
-    out.set(f[0], decode(f[1], x));
+    out.set(f[0], decode(f[1], f[3], x, { struct: t, path: [...at.path, f[0]] }));
   }
   return { struct: out };
 }
@@ -137,12 +178,13 @@ function encode(t: string, v: Val): GoValue {
 
 /** The spec JSON as Go's specs.Spec marshals it after decoding (what ctr prints); throws SpecDecodeError. */
 export function remarshalSpec(text: string): GoValue {
-  let v: Json;
+  let v: GoJSON;
   try {
-    v = JSON.parse(text) as Json;
+    v = parseGoJSON(Buffer.from(text, 'utf8'));
   } catch (e) {
-    throw new SpecDecodeError(`invalid character in spec JSON: ${(e as Error).message}`);
+    if (e instanceof GoJSONSyntaxError) throw new SpecDecodeError(e.message);
+    throw e;
   }
   // A top-level null decodes to the zero Spec.
-  return encode(OCI_SPEC_ROOT, decode(OCI_SPEC_ROOT, v));
+  return encode(OCI_SPEC_ROOT, decode(OCI_SPEC_ROOT, 'specs.Spec', v, { path: [] }));
 }

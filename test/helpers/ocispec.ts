@@ -14,7 +14,7 @@ export function buildOcispec(): string {
 }
 
 /** `ocispec schema`: the specs.Spec type tree. */
-export function ocispecSchema(): { root: string; version: string; types: Record<string, [string, string, boolean][]> } {
+export function ocispecSchema(): { root: string; version: string; types: Record<string, [string, string, boolean, string][]> } {
   const r = spawnSync(buildOcispec(), ['schema']);
   if (r.status !== 0) throw new Error(`ocispec schema: ${r.stdout}${r.stderr}`);
   return JSON.parse(r.stdout.toString());

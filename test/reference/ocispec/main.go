@@ -2,7 +2,7 @@
 // the specs-go package ctr's `containers info` decodes a container's spec into and marshals back).
 //
 //	ocispec schema     the specs.Spec type tree by reflection: {"root": "Spec", "types": {Name: [[json name,
-//	                   type, omitempty], ...]}}, type one of string|bool|intN|uintN|floatN|any|bytes|*T|[]T|map[string]T|Name
+//	                   type, omitempty, Go type name], ...]}}, type one of string|bool|intN|uintN|floatN|any|bytes|*T|[]T|map[string]T|Name
 //	ocispec marshal    stdin: JSON; stdout: json.MarshalIndent of it decoded into specs.Spec, with 4 spaces
 //	                   (what ctr prints as the Spec), or {"error": ...} and exit 1 when Go refuses to decode it
 //
@@ -90,7 +90,9 @@ func fields(t reflect.Type) [][]interface{} {
 				panic("tag option " + p)
 			}
 		}
-		out = append(out, []interface{}{name, typeName(f.Type), omit})
+		// The fourth: Go's own name of the type (named types kept: specs.LinuxSeccompAction, int), for
+		// the type errors json.Unmarshal words with it.
+		out = append(out, []interface{}{name, typeName(f.Type), omit, f.Type.String()})
 	}
 	return out
 }
