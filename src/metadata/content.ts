@@ -10,7 +10,6 @@ import {
   BUCKET_KEY_OBJECT_INGESTS,
   BUCKET_KEY_REF,
   BUCKET_KEY_SIZE,
-  childBuckets,
   namespaceBucket,
   readLabels,
   readTime,
@@ -62,11 +61,6 @@ export function listContent(tx: Tx, ns: string): ContentInfo[] {
     if (info) out.push(info);
   });
   return out;
-}
-
-/** The digests a namespace holds a blob record of, from the keys alone (containerd's checkAccess reads no more). */
-export function listBlobDigests(tx: Tx, ns: string): string[] {
-  return childBuckets(namespaceBucket(tx, ns, BUCKET_KEY_OBJECT_CONTENT, BUCKET_KEY_OBJECT_BLOB)).filter(isDigest);
 }
 
 export function getContent(tx: Tx, ns: string, digest: string): ContentInfo | undefined {
