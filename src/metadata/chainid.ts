@@ -11,6 +11,8 @@
 import { createHash } from 'node:crypto';
 import type { Descriptor } from './images.js';
 import { children, type BlobReader } from './imagewalk.js';
+import { goJSONSyntaxError } from './gojson-scan.js';
+import { ErrCorruptValue } from './errors.js';
 
 const CONFIG_TYPES = new Set(['application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json']);
 
@@ -26,8 +28,11 @@ export function chainIDs(diffIDs: readonly string[]): string[] {
 
 /** rootfs.diff_ids of a config blob ([] when absent or not a list of strings). */
 export function configDiffIDs(config: Uint8Array): string[] {
-  const c = JSON.parse(Buffer.from(config).toString('utf8')) as { rootfs?: { diff_ids?: unknown } };
-  const d = c.rootfs?.diff_ids;
+  const syntax = goJSONSyntaxError(config);
+  if (syntax !== undefined) throw new ErrCorruptValue(syntax);
+  const c = JSON.parse(Buffer.from(config).toString('utf8')) as { rootfs?: { diff_ids?: unknown } } | null;
+  const r = c !== null && typeof c === 'object' ? c.rootfs : undefined;
+  const d = r !== null && typeof r === 'object' ? r.diff_ids : undefined;
   return Array.isArray(d) ? d.filter((x): x is string => typeof x === 'string') : [];
 }
 
@@ -53,7 +58,9 @@ export function imageChainIDs(read: BlobReader, target: Descriptor): ImageChains
       }
       for (const c of children(read, d)) walk(c, depth + 1);
     } catch (e) {
-      errors.push(e instanceof Error ? e : new Error(String(e)));
+      // Ours (a blob missing or damaged), or Node's with a code; anything else is a bug and goes up.
+      if (!(e instanceof Error && typeof (e as { code?: unknown }).code === 'string')) throw e;
+      errors.push(e);
     }
   };
   walk(target, 0);

@@ -161,6 +161,12 @@ function walk(handler: (d: OciDescriptor) => OciDescriptor[] | typeof SKIP, desc
   }
 }
 
+/** An error the walk reports beside its result (ours, or Node's with a code); anything else is a bug and goes up. */
+function typedOnly(e: unknown): Error {
+  if (e instanceof Error && typeof (e as { code?: unknown }).code === 'string') return e;
+  throw e;
+}
+
 /** images.Image.Size(ctx, cs, platform): sum of the sizes reached for one platform. */
 export function imageSize(read: BlobReader, target: Descriptor, platform: MatchComparer): { size: number; error?: Error } {
   let size = 0;
@@ -184,7 +190,7 @@ export function imageSize(read: BlobReader, target: Descriptor, platform: MatchC
       return ch;
     }, [target]);
   } catch (e) {
-    return { size, error: e as Error };
+    return { size, error: typedOnly(e) };
   }
   return { size };
 }
@@ -206,7 +212,7 @@ export function imagePlatforms(read: BlobReader, target: Descriptor): { platform
       return children(read, d);
     }, [target as OciDescriptor]);
   } catch (e) {
-    error = e as Error;
+    error = typedOnly(e);
   }
   if (error) return { platforms: [], error };
   return { platforms: [...new Set(specs.map(formatPlatform))].sort() };

@@ -1,6 +1,7 @@
 // Fuzzing the metadata layer: a copy of the real containerd 1.6 root (fixtures/containerd) whose
 // meta.db and snapshotter databases have records changed at the value level (random, truncated or
-// bit-flipped values, deleted keys, values turned into buckets and buckets into values), then every
+// bit-flipped values, deleted keys, values turned into buckets and buckets into values) and now and
+// then a blob's bytes damaged (cut, bit-flipped, extended, replaced), then every
 // read-only tsctr command on it. Each must print a listing or a one-line error from our typed errors:
 // no stack trace, no "internal error" (what main() prints for a TypeError and the like), and the
 // files it read must stay as they were. The bolt-level fuzz (test/bolt/fuzz.test.ts) damages pages;
@@ -151,6 +152,8 @@ test('Fuzz_damagedRecords_everyReadCommandPrintsOrFailsCleanly', async () => {
     ['-n', ns, 'snapshots', '--snapshotter', 'native', 'ls'],
     ['-n', ns, 'snapshots', 'tree'],
     ['-n', ns, 'snapshots', 'info', 'bigspec'],
+    // A layer's chain id: which images use it walks every image's manifests and configs.
+    ['-n', ns, 'snapshots', 'which', 'sha256:71fb0ce0c0260d429d7343dd0494aa16a8aafc8713e9da0af34dd1ba4faf00bb'],
     ['-n', ns, 'leases', 'ls'],
     ['-n', ns, 'sandboxes', 'ls'],
     ['overview'],
@@ -159,10 +162,32 @@ test('Fuzz_damagedRecords_everyReadCommandPrintsOrFailsCleanly', async () => {
     ['-n', ns, 'gc', 'why', 'docker.io/library/alpha:1.0'],
     ['--salvage', '-n', ns, 'images', 'ls'],
   ];
+  const blobDir = path.join(root, 'io.containerd.content.v1.content', 'blobs', 'sha256');
+  const blobs = fs.readdirSync(blobDir).sort();
+  const pristineBlobs = blobs.map((b) => fs.readFileSync(path.join(blobDir, b)));
   for (let i = 0; i < CASES; i++) {
     DBS.forEach((d, j) => fs.writeFileSync(path.join(root, d), pristine[j]!));
-    // Mostly meta.db; now and then a snapshotter's database as well.
+    blobs.forEach((b, j) => fs.writeFileSync(path.join(blobDir, b), pristineBlobs[j]!));
+    // Mostly meta.db; now and then a snapshotter's database as well, or a blob's bytes (manifests,
+    // indexes and configs are JSON the listings parse).
     const done = mutate(path.join(root, DBS[0]!), lists[0]!, r);
+    if (r() < 0.3) {
+      const j = Math.floor(r() * blobs.length);
+      const b = Buffer.from(pristineBlobs[j]!);
+      const kind = Math.floor(r() * 4);
+      let m: Buffer;
+      if (kind === 0) m = b.subarray(0, Math.floor(r() * b.length));
+      else if (kind === 1) {
+        m = Buffer.from(b);
+        for (let k = 0, n = 1 + Math.floor(r() * 4); k < n && m.length > 0; k++) {
+          const x = Math.floor(r() * m.length);
+          m[x] = m[x]! ^ (1 << Math.floor(r() * 8));
+        }
+      } else if (kind === 2) m = Buffer.concat([b, Buffer.from(' x')]);
+      else m = Buffer.from(Array.from({ length: b.length }, () => Math.floor(r() * 256)));
+      fs.writeFileSync(path.join(blobDir, blobs[j]!), m);
+      done.push(`blob ${blobs[j]!.slice(0, 12)} ${['cut', 'bit flips', 'extended', 'random'][kind]}`);
+    }
     if (r() < 0.3) {
       const j = 1 + Math.floor(r() * 2);
       done.push(...mutate(path.join(root, DBS[j]!), lists[j]!, r).map((s) => `${DBS[j]}: ${s}`));
