@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CorruptionError, ErrIncompatibleValue, ErrTxClosed, open, type Bucket, type Tx } from '../../src/bolt/index.js';
+import { CorruptionError, ErrIncompatibleValue, ErrTxClosed, open, type Bucket, type DB, type Tx } from '../../src/bolt/index.js';
 import { tmpdir } from '../helpers/bolt.js';
 
 const key = (n: number): Uint8Array => {
@@ -473,6 +473,17 @@ test('Tx_commit_mergeUnderABranchOfOneChild_isACorruptionError_andWritesNothing'
   assert.ok(fs.readFileSync(file).equals(before), 'the failed commit wrote nothing');
 });
 
+/** The leaf page ids of a top-level bucket, in tree order. */
+function leafPageIds(db: DB, bucket: string): number[] {
+  return db.view((tx) => {
+    const ids: number[] = [];
+    tx.bucket(bucket)!.forEachPage((p) => {
+      if (p.isLeaf) ids.push(p.id);
+    });
+    return ids;
+  });
+}
+
 test('Bucket_put_onANestedBucketsKey_failsAndLeavesItsLeafUnwritten', () => {
   // bbolt checks for a nested bucket under the key before it materializes the leaf, so the
   // failed put changes nothing: commit writes only the leaves that did change (as Go's bytes).
@@ -483,13 +494,7 @@ test('Bucket_put_onANestedBucketsKey_failsAndLeavesItsLeafUnwritten', () => {
     for (let i = 0; i < 3000; i++) b.put(key(2 * i), val(i, 0));
     b.createBucket(key(3001));
   });
-  const leaves = () => db.view((tx) => {
-    const ids: number[] = [];
-    tx.bucket('b')!.forEachPage((p) => {
-      if (p.isLeaf) ids.push(p.id);
-    });
-    return ids;
-  });
+  const leaves = () => leafPageIds(db, 'b');
   const before = leaves();
   assert.ok(before.length > 20, 'the test needs many leaves');
   db.update((tx) => {
@@ -523,13 +528,7 @@ test('Cursor_delete_pastTheEnd_deletesNothing_andWritesTheLastLeafAnewAsBbolt', 
     const b = tx.createBucket('b');
     for (let i = 0; i < 3000; i++) b.put(key(i), val(i, 0));
   });
-  const leaves = () => db.view((tx) => {
-    const ids: number[] = [];
-    tx.bucket('b')!.forEachPage((p) => {
-      if (p.isLeaf) ids.push(p.id);
-    });
-    return ids;
-  });
+  const leaves = () => leafPageIds(db, 'b');
   const before = leaves();
   db.update((tx) => {
     const c = tx.bucket('b')!.cursor();

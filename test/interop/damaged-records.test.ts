@@ -23,12 +23,14 @@ const FIXTURE = fileURLToPath(new URL('../../fixtures/containerd/root', import.m
 
 type Damage = (v1: Bucket) => void;
 
-/** A copy of the fixture root damaged by `damage`; each command through tsctr, then through ctr on containerd. */
+/**
+ * A copy of the fixture root damaged by `damage` (given the v1 bucket of `file`, or the root itself when
+ * `file` is ''); each command through tsctr, then through ctr on containerd.
+ */
 async function assertCtrPrintsAsTsctrOnDamagedRoot(damage: Damage | ((root: string) => void), cmds: string[][], check: (ours: Map<string, Run>) => void, file = path.join('io.containerd.metadata.v1.bolt', 'meta.db')): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsbolt-damaged-ctr-'));
   const root = path.join(dir, 'root');
   fs.cpSync(FIXTURE, root, { recursive: true });
-  if (damage.length === 0 || typeof damage !== 'function') throw new Error('damage must take the v1 bucket or the root');
   if (file === '') (damage as (root: string) => void)(root);
   else {
     const db = open(path.join(root, file));
