@@ -339,7 +339,7 @@ function contentActive(ctx: Ctx, argv: string[], now: number): number {
         throw e;
       }
       const s: ActiveStatus = { ref: ing.ref, offset: st.offset, startedAt: goTime(st.startedAt), updatedAt: goTime(st.updatedAt), total: st.total };
-      if (f.match((fp) => (fp[0] === 'ref' && fp.length >= 1 ? [s.ref, true] : ['', false]))) statuses.push(s);
+      if (f.match((fp) => (fp[0] === 'ref' ? [s.ref, true] : ['', false]))) statuses.push(s);
     }
     if (a.json) return printJSON(ctx, statuses), 0;
     const tw = new TabWriter(1, 8, 1, '\t');

@@ -295,7 +295,11 @@ export interface GCRun {
   contentError?: string;
 }
 
-const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+/** The text of an error a backend's cleanup reports as a warning: ours or Node's (with a code); anything else is a bug and goes up. */
+function message(e: unknown): string {
+  if (e instanceof Error && typeof (e as { code?: unknown }).code === 'string') return e.message;
+  throw e;
+}
 
 /**
  * The backends' part of a collection, each on its own: one that cannot be read (a damaged
