@@ -97,11 +97,15 @@ function daysFromCivil(y: number, m: number, d: number): number {
   return era * 146097 + doe - 719468;
 }
 
-/** time.Parse(time.RFC3339, text); throws GoTimeParseError with Go's text. */
-export function parseGoRFC3339(text: string | Uint8Array): GoTimestamp {
+/**
+ * time.Parse(time.RFC3339, text); throws GoTimeParseError with Go's text. `quoted`: the layout
+ * Time.UnmarshalJSON parses a JSON value's raw text with, RFC3339 between double quotes.
+ */
+export function parseGoRFC3339(text: string | Uint8Array, quoted = false): GoTimestamp {
   const b = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
   const whole = quote(b);
-  const cannot = (at: number, elem: string): GoTimeParseError => new GoTimeParseError(`parsing time ${whole} as "${LAYOUT}": cannot parse ${quote(b.subarray(at))} as "${elem}"`);
+  const layout = quoted ? '\\"' + LAYOUT + '\\"' : LAYOUT;
+  const cannot = (at: number, elem: string): GoTimeParseError => new GoTimeParseError(`parsing time ${whole} as "${layout}": cannot parse ${quote(b.subarray(at))} as "${elem === '"' ? '\\"' : elem}"`);
   const range = (what: string): GoTimeParseError => new GoTimeParseError(`parsing time ${whole}: ${what} out of range`);
   let i = 0;
   const literal = (c: string): void => {
@@ -120,6 +124,7 @@ export function parseGoRFC3339(text: string | Uint8Array): GoTimestamp {
     return n;
   };
 
+  if (quoted) literal('"');
   // 2006
   if (b.length - i < 4 || !digit(b, i)) throw cannot(i, '2006');
   const year = atoi(b, i, i + 4);
@@ -170,6 +175,7 @@ export function parseGoRFC3339(text: string | Uint8Array): GoTimestamp {
     if (hr === undefined || mm === undefined || (sign !== 0x2b && sign !== 0x2d)) throw cannot(i, 'Z07:00');
     offset = (sign === 0x2d ? -1 : 1) * (hr * 60 + mm) * 60;
   }
+  if (quoted) literal('"');
   if (i < b.length) throw new GoTimeParseError(`parsing time ${whole}: extra text: ${quote(b.subarray(i))}`);
   const days = month === 2 && isLeap(year) ? 29 : DAYS_IN[month - 1]!;
   if (day < 1 || day > days) throw new GoTimeParseError(`parsing time ${whole}: day out of range`);

@@ -209,8 +209,11 @@ export class GoJSONNumber {
   }
 }
 
-/** JSON as Go's decoder walks it: objects keep every member in order (duplicates too), numbers their text. */
-export type GoJSON = null | boolean | string | GoJSONNumber | GoJSON[] | { members: [string, GoJSON][] };
+/**
+ * JSON as Go's decoder walks it: objects keep every member in order (duplicates too), with the
+ * member's raw text (what a json.Unmarshaler such as time.Time is given); numbers keep their text.
+ */
+export type GoJSON = null | boolean | string | GoJSONNumber | GoJSON[] | { members: [string, GoJSON, Uint8Array][] };
 
 /** Parses b as Go would; throws SyntaxError with Go's text where its scanner refuses b. */
 export function parseGoJSON(b: Uint8Array): GoJSON {
@@ -232,7 +235,7 @@ export function parseGoJSON(b: Uint8Array): GoJSON {
     const c = b[i]!;
     if (c === 0x7b) {
       i++;
-      const members: [string, GoJSON][] = [];
+      const members: [string, GoJSON, Uint8Array][] = [];
       space();
       if (b[i] === 0x7d) {
         i++;
@@ -243,7 +246,10 @@ export function parseGoJSON(b: Uint8Array): GoJSON {
         const k = str();
         space();
         i++; // :
-        members.push([k, val()]);
+        space();
+        const start = i;
+        const v = val();
+        members.push([k, v, b.subarray(start, i)]);
         space();
         if (b[i++] === 0x7d) return { members };
       }

@@ -5,7 +5,8 @@
 import type { Descriptor } from './images.js';
 import { formatPlatform, normalizePlatform, type MatchComparer, type Platform } from './platforms.js';
 import { ErrCorruptValue, ErrInvalidArgument, ErrNotFound } from './errors.js';
-import { goJSONSyntaxError } from './gojson-scan.js';
+import { goJSONSyntaxError, GoJSONNumber, GoJSONSyntaxError, parseGoJSON, type GoJSON } from './gojson-scan.js';
+import { GoTimeParseError, parseGoRFC3339 } from '../content/rfc3339.js';
 
 /** A blob's bytes for a descriptor (its digest and size), or throws (missing blob, short file). */
 export type BlobReader = (desc: Descriptor) => Uint8Array;
@@ -195,6 +196,121 @@ export function imageSize(read: BlobReader, target: Descriptor, platform: MatchC
   return { size };
 }
 
+// ocispec.Image (image-spec as containerd 1.6.20 vendors it), the fields json.Unmarshal checks:
+// [json name, kind, Go type]; kinds: string, bool, time (*time.Time: Time.UnmarshalJSON of the raw
+// text), []string, map (map[string]string), set (map[string]struct {}), or a struct below.
+type ConfigField = readonly [string, string, string];
+const IMAGE_TYPES: Record<string, readonly ConfigField[]> = {
+  Image: [
+    ['created', 'time', 'time.Time'],
+    ['author', 'string', 'string'],
+    ['architecture', 'string', 'string'],
+    ['variant', 'string', 'string'],
+    ['os', 'string', 'string'],
+    ['os.version', 'string', 'string'],
+    ['os.features', '[]string', '[]string'],
+    ['config', 'ImageConfig', 'v1.ImageConfig'],
+    ['rootfs', 'RootFS', 'v1.RootFS'],
+    ['history', '[]History', '[]v1.History'],
+  ],
+  ImageConfig: [
+    ['User', 'string', 'string'],
+    ['ExposedPorts', 'set', 'map[string]struct {}'],
+    ['Env', '[]string', '[]string'],
+    ['Entrypoint', '[]string', '[]string'],
+    ['Cmd', '[]string', '[]string'],
+    ['Volumes', 'set', 'map[string]struct {}'],
+    ['WorkingDir', 'string', 'string'],
+    ['Labels', 'map', 'map[string]string'],
+    ['StopSignal', 'string', 'string'],
+    ['ArgsEscaped', 'bool', 'bool'],
+  ],
+  RootFS: [
+    ['type', 'string', 'string'],
+    ['diff_ids', '[]string', '[]digest.Digest'],
+  ],
+  History: [
+    ['created', 'time', 'time.Time'],
+    ['created_by', 'string', 'string'],
+    ['author', 'string', 'string'],
+    ['comment', 'string', 'string'],
+    ['empty_layer', 'bool', 'bool'],
+  ],
+};
+
+const goKind = (v: GoJSON): string =>
+  v instanceof GoJSONNumber ? 'number' : Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v === 'object' ? 'object' : typeof v === 'boolean' ? 'bool' : 'string';
+
+/**
+ * json.Unmarshal of a config blob into ocispec.Image, as images.Platforms does, for its os and
+ * architecture. Go records the first type error and goes on, but a time that does not parse
+ * (Time.UnmarshalJSON) ends the decoding with its own error; both are Go's texts.
+ */
+function decodeImageConfig(b: Uint8Array): { os: string; architecture: string } {
+  let v: GoJSON;
+  try {
+    v = parseGoJSON(b);
+  } catch (e) {
+    if (e instanceof GoJSONSyntaxError) throw new ErrCorruptValue(e.message);
+    throw e;
+  }
+  let first: string | undefined;
+  const typeError = (kind: string, goType: string, struct: string | undefined, path: string[]): void => {
+    first ??= `json: cannot unmarshal ${kind} into ${struct === undefined ? 'Go value' : `Go struct field ${struct}.${path.join('.')}`} of type ${goType}`;
+  };
+  const out = { os: '', architecture: '' };
+  const value = (kind: string, goType: string, x: GoJSON, raw: Uint8Array, struct: string, path: string[]): void => {
+    if (x === null) return;
+    if (kind === 'time') {
+      try {
+        parseGoRFC3339(raw, true);
+      } catch (e) {
+        if (e instanceof GoTimeParseError) throw new ErrCorruptValue(e.message);
+        throw e;
+      }
+      return;
+    }
+    if (kind === 'string' || kind === 'bool') {
+      if (goKind(x) !== kind) typeError(goKind(x), goType, struct, path);
+      return;
+    }
+    if (kind.startsWith('[]')) {
+      if (!Array.isArray(x)) return typeError(goKind(x), goType, struct, path);
+      const elem = kind.slice(2);
+      for (const e of x) {
+        if (elem === 'string') {
+          if (e !== null && typeof e !== 'string') typeError(goKind(e), goType.slice(2), struct, path);
+        } else object(elem, goType.slice(2), e, struct, path);
+      }
+      return;
+    }
+    if (kind === 'map' || kind === 'set') {
+      if (x === null || typeof x !== 'object' || Array.isArray(x) || x instanceof GoJSONNumber) return typeError(goKind(x), goType, struct, path);
+      for (const [, e] of x.members) {
+        if (e === null) continue;
+        if (kind === 'map' && typeof e !== 'string') typeError(goKind(e), 'string', struct, path);
+        if (kind === 'set' && (typeof e !== 'object' || Array.isArray(e) || e instanceof GoJSONNumber)) typeError(goKind(e), 'struct {}', struct, path);
+      }
+      return;
+    }
+    object(kind, goType, x, struct, path);
+  };
+  const object = (t: string, goType: string, x: GoJSON, parent: string | undefined, path: string[]): void => {
+    if (x === null) return;
+    if (typeof x !== 'object' || Array.isArray(x) || x instanceof GoJSONNumber) return typeError(goKind(x), goType, parent, path);
+    const fields = IMAGE_TYPES[t]!;
+    for (const [k, e, raw] of x.members) {
+      const f = fields.find((f) => f[0] === k) ?? fields.find((f) => f[0].toLowerCase() === k.toLowerCase());
+      if (!f) continue;
+      value(f[1], f[2], e, raw, t, [...path, f[0]]);
+      if (t === 'Image' && (f[0] === 'os' || f[0] === 'architecture') && typeof e === 'string') out[f[0]] = e;
+    }
+  };
+  object('Image', 'v1.Image', v, undefined, []);
+  if (first !== undefined) throw new ErrCorruptValue(first);
+  return out;
+}
+
 /** images.Platforms, formatted and de-duplicated and sorted as ctr images ls prints them. */
 export function imagePlatforms(read: BlobReader, target: Descriptor): { platforms: string[]; error?: Error } {
   const specs: Platform[] = [];
@@ -206,8 +322,8 @@ export function imagePlatforms(read: BlobReader, target: Descriptor): { platform
         return SKIP;
       }
       if (d.mediaType === MT_DOCKER_CONFIG || d.mediaType === MT_OCI_CONFIG) {
-        const c = parseJSON(read(d)) as { os?: string; architecture?: string };
-        specs.push(normalizePlatform({ os: c.os ?? '', architecture: c.architecture ?? '' }));
+        const c = decodeImageConfig(read(d));
+        specs.push(normalizePlatform({ os: c.os, architecture: c.architecture }));
       }
       return children(read, d);
     }, [target as OciDescriptor]);

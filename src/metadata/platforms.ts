@@ -33,8 +33,7 @@ function normalizeArch(arch: string, variant: string): [string, string] {
 }
 
 export function normalizePlatform(p: Platform): Platform {
-  let os = p.os.toLowerCase();
-  if (os === 'macos') os = 'darwin';
+  const os = normalizeOS(p.os);
   const [architecture, variant] = normalizeArch(p.architecture, p.variant ?? '');
   return variant ? { os, architecture, variant } : { os, architecture };
 }
@@ -104,7 +103,9 @@ export class PlatformParseError extends Error {
   readonly code = 'ERR_INVALID_ARGUMENT';
 }
 
+/** platforms' normalizeOS: lower case, macos as darwin, and no OS at all as ctr's own (runtime.GOOS: linux). */
 function normalizeOS(os: string): string {
+  if (os === '') return 'linux';
   os = os.toLowerCase();
   return os === 'macos' ? 'darwin' : os;
 }

@@ -23,7 +23,7 @@ export function buildStdref(): string {
   return buildGoProgram({ source: 'stdref/main.go', name: 'stdref', apt: 'apt-get install -y golang-go' });
 }
 
-function stdref(mode: 'time' | 'json', inputs: Uint8Array[]): unknown[] {
+function stdref(mode: 'time' | 'jsontime' | 'json', inputs: Uint8Array[]): unknown[] {
   const r = spawnSync(buildStdref(), [mode], { input: inputs.map((b) => Buffer.from(b).toString('hex')).join('\n') + '\n', maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`stdref exited ${r.status}: ${r.stderr.toString()}`);
   return r.stdout.toString().trim().split('\n').map((l) => JSON.parse(l));
@@ -35,6 +35,6 @@ export function goJSONSyntax(inputs: Uint8Array[]): ({ ok: true } | { error: str
 }
 
 /** What Go's Time.UnmarshalText (time.Parse(time.RFC3339, s)) gives for each input. */
-export function goParseRFC3339(inputs: Uint8Array[]): ({ unix: number; nanos: number; offset: number } | { error: string })[] {
-  return stdref('time', inputs) as ({ unix: number; nanos: number; offset: number } | { error: string })[];
+export function goParseRFC3339(inputs: Uint8Array[], json = false): ({ unix: number; nanos: number; offset: number } | { error: string })[] {
+  return stdref(json ? 'jsontime' : 'time', inputs) as ({ unix: number; nanos: number; offset: number } | { error: string })[];
 }

@@ -251,6 +251,7 @@ test('Interop_damagedBlobs_tsctrImagesLsPrintsWhatCtrPrints', async () => {
   const blob = (root: string, hex: string) => path.join(root, 'io.containerd.content.v1.content', 'blobs', 'sha256', hex);
   const MANIFEST = '548f0576b5066181ea230403e8cf4090ecece130a223eb748583f9b461f439fa';
   const INDEX = '8abcfd481aa9a1284f5598ab9b5f3a12d59e654fdd30488ec406f4259515f583';
+  const CONFIG = '2e2f6916cf6a0164160344107cb020ad3a053e542f607fda0af11ccf28fa1c74';
   // The same length as before, the rest spaces (JSON allows them).
   const sameSize = (root: string, hex: string, text: string) => fs.writeFileSync(blob(root, hex), text.padEnd(fs.statSync(blob(root, hex)).size, ' '));
   const variants: [(root: string) => void, RegExp][] = [
@@ -261,6 +262,12 @@ test('Interop_damagedBlobs_tsctrImagesLsPrintsWhatCtrPrints', async () => {
     [(root) => (sameSize(root, MANIFEST, '{"layers": [{"platform": {"os": 3}}]}'), sameSize(root, INDEX, '{"manifests": [{"annotations": {"a": 1}}]}')), /Platform\.layers\.platform\.os/],
     [(root) => (sameSize(root, MANIFEST, '[1]'), sameSize(root, INDEX, '{"fsLayers": [1]}')), /schema 1 not supported/],
     [(root) => (fs.appendFileSync(blob(root, MANIFEST), 'garbage after'), sameSize(root, INDEX, '{"mediaType": 5}')), /unknownDocument\.mediaType of type string/],
+    // alpha's config: images.Platforms decodes it into ocispec.Image (type errors, and a "created"
+    // that Time.UnmarshalJSON refuses); with no os, platforms.Normalize gives ctr's own (linux).
+    [(root) => sameSize(root, CONFIG, '{"os": 5, "architecture": "amd64"}'), /Go struct field Image\.os of type string/],
+    [(root) => sameSize(root, CONFIG, '{"history": [1], "created": "bad"}'), /parsing time \\"\\\\\\"bad\\\\\\"\\"/],
+    [(root) => sameSize(root, CONFIG, '{"config": {"Labels": {"a": 1}}, "os": "linux", "architecture": "arm64"}'), /ImageConfig\.config\.Labels of type string/],
+    [(root) => sameSize(root, CONFIG, '{"architecture": "amd64"}'), /^$/],
     // The blob's record, not the file: its size decides how much is read, its timestamps must decode.
     [
       (root) => {

@@ -69,3 +69,23 @@ test('Interop_parseGoRFC3339_sameTimeOrErrorTextAsGo', () => {
   }
   assert.ok(accepted > 300 && accepted < cases.length - 1000, `${accepted} of ${cases.length} accepted`);
 });
+
+test('Interop_parseGoRFC3339Quoted_sameTimeOrErrorTextAsGosTimeUnmarshalJSON', () => {
+  // Time.UnmarshalJSON parses a JSON value's raw text with RFC3339 between double quotes (an image
+  // config's "created"): the same inputs quoted, cut inside the quotes, or not quoted at all.
+  const raw = fc.sample(inputs, { numRuns: 3000, seed: SEED + 1 }).map((b, i) => (i % 3 === 0 ? b : i % 3 === 1 ? Buffer.concat([Buffer.from('"'), b, Buffer.from('"')]) : Buffer.concat([Buffer.from('"'), b])));
+  raw.push(Buffer.from('null'), Buffer.from('"2026-11-22T13:12:13Z"'), Buffer.from('5'), Buffer.from('{"a":1}'));
+  const theirs = goParseRFC3339(raw, true);
+  for (let i = 0; i < raw.length; i++) {
+    // Go's UnmarshalJSON takes "null" as no time at all; callers skip null before they parse.
+    if (raw[i]!.toString('latin1') === 'null') continue;
+    let got: unknown;
+    try {
+      const t = parseGoRFC3339(raw[i]!, true);
+      got = { unix: t.unix, nanos: t.nanos, offset: t.offset ?? 0 };
+    } catch (e) {
+      got = { error: (e as Error).message };
+    }
+    assert.deepEqual(got, theirs[i], `input ${JSON.stringify(raw[i]!.toString('latin1'))} (seed ${SEED})`);
+  }
+});

@@ -2,6 +2,7 @@
 // differential tests of src/content/rfc3339.ts and src/metadata/gojson-scan.ts.
 //
 //	stdref time: Time.UnmarshalText (time.Parse(time.RFC3339, s)), as an ingest's startedat is read
+//	stdref jsontime: Time.UnmarshalJSON of a JSON value's raw text, as an image config's "created" is read
 //	stdref json: json.Unmarshal's syntax check (into a json.RawMessage), as a blob's JSON is read
 //	stdin: one hex string per line
 //	stdout: one JSON object per line: {"unix": s, "nanos": n, "offset": seconds east} or {"ok": true}, or {"error": text}
@@ -40,7 +41,11 @@ func main() {
 			continue
 		}
 		var t time.Time
-		if err := t.UnmarshalText(b); err != nil {
+		unmarshal := t.UnmarshalText
+		if len(os.Args) > 1 && os.Args[1] == "jsontime" {
+			unmarshal = t.UnmarshalJSON
+		}
+		if err := unmarshal(b); err != nil {
 			enc.Encode(map[string]string{"error": err.Error()})
 			continue
 		}
