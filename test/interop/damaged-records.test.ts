@@ -6,7 +6,8 @@
 // expireat only in its GC, and a snapshot's Stat reads only that snapshot's record; a stored Any is decoded as
 // gogo/protobuf decodes it (its error texts), and a digest that does not parse fails validation first. The
 // content store's ingest files are read as its store.status reads them (timestamps through Go's time.Parse), and
-// its blobs as content.ReadBlob and images.Children read them (the descriptor's size, media-type validation).
+// its blobs as content.ReadBlob, images.Children and images.Platforms read them (the size their record gives,
+// media-type validation, Go's type errors).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -243,9 +244,9 @@ test('Interop_damagedIngestFiles_tsctrContentActivePrintsWhatCtrPrints', async (
 });
 
 test('Interop_damagedBlobs_tsctrImagesLsPrintsWhatCtrPrints', async () => {
-  // The blobs of alpha's manifest and multi's index, rewritten: ctr reads a blob through the
-  // content service as content.ReadBlob does (exactly the descriptor's size: a shorter file is
-  // "unexpected EOF", bytes past it go unread), then images.Children validates the media type
+  // The blobs of alpha's manifest and config and multi's index, rewritten: ctr reads a blob through
+  // the content service as content.ReadBlob does (exactly the size the blob's record gives: a
+  // shorter file is "unexpected EOF", bytes past it go unread), then images.Children validates the media type
   // (its errors wrapped "children: invalid desc ...") and decodes the descriptors (Go's type
   // errors). Each failure is a logrus line, and the listing goes on.
   const blob = (root: string, hex: string) => path.join(root, 'io.containerd.content.v1.content', 'blobs', 'sha256', hex);
