@@ -68,7 +68,9 @@ const jsonKind = (v: unknown): string => (Array.isArray(v) ? 'array' : v === nul
 /**
  * The type errors Go's json.Unmarshal reports for a descriptor (v1.Descriptor and its platform),
  * in the order the members come (Go reports the earliest): `path` is the field path from the
- * document's root, as Go names it ("manifests.size").
+ * document's root, as Go names it ("manifests.size"). The size is checked on the parsed number,
+ * so a literal such as 1.0 or 1e3 passes where Go's ParseInt refuses it (decodeImageConfig and
+ * the spec decoder check literals; a manifest's size has not needed it).
  */
 function checkDescriptor(v: unknown, path: string, typeName: string, struct: string): void {
   if (v === null) return;
