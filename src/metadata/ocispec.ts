@@ -56,7 +56,8 @@ function plain(v: GoJSON, at: At): Json {
     return n;
   }
   if (Array.isArray(v)) return v.map((x) => plain(x, at));
-  const o: { [k: string]: Json } = {};
+  // No prototype: a key such as "__proto__" is a member like any other, as it is for Go.
+  const o: { [k: string]: Json } = Object.create(null) as { [k: string]: Json };
   for (const [k, x] of v.members) o[k] = plain(x, at);
   return o;
 }
