@@ -5,7 +5,7 @@
 import type { Descriptor } from './images.js';
 import { formatPlatform, normalizePlatform, type MatchComparer, type Platform } from './platforms.js';
 import { ErrCorruptValue, ErrInvalidArgument, ErrNotFound } from './errors.js';
-import { goJSONSyntaxError, GoJSONNumber, GoJSONSyntaxError, parseGoJSON, type GoJSON } from './gojson-scan.js';
+import { GoJSONNumber, GoJSONSyntaxError, parseGoJSON, type GoJSON } from './gojson-scan.js';
 import { GoTimeParseError, parseGoRFC3339 } from '../content/rfc3339.js';
 
 /** A blob's bytes for a descriptor (its digest and size), or throws (missing blob, short file). */
@@ -44,69 +44,95 @@ export function toDescriptor(o: unknown): OciDescriptor {
   return out;
 }
 
-/** A blob's JSON; text Go's decoder refuses is ErrCorruptValue with Go's message (gojson-scan.ts), `wrap`ped. */
-function parseJSON(b: Uint8Array, wrap: (message: string) => string = (m) => m): unknown {
-  const syntax = goJSONSyntaxError(b);
-  if (syntax !== undefined) throw new ErrCorruptValue(wrap(syntax));
-  try {
-    return JSON.parse(Buffer.from(b).toString('utf8'));
-  } catch (e) {
-    throw new ErrCorruptValue(wrap((e as Error).message), { cause: e });
-  }
-}
-
-/** A JSON member as Go's decoder finds it for a struct field: exact name first, else case-insensitively (the last such wins). */
-function member(o: Record<string, unknown>, name: string): unknown {
-  if (Object.prototype.hasOwnProperty.call(o, name)) return o[name];
-  let v: unknown;
-  for (const k of Object.keys(o)) if (k.toLowerCase() === name.toLowerCase()) v = o[k];
+/**
+ * A struct field's value as Go's decoder fills it from an object: every member whose key is the
+ * field's name, exactly or case-insensitively, is decoded into it in turn, so the last one wins.
+ */
+function member(o: { members: [string, GoJSON, Uint8Array][] }, name: string): GoJSON | undefined {
+  let v: GoJSON | undefined;
+  for (const [k, x] of o.members) if (k === name || k.toLowerCase() === name.toLowerCase()) v = x;
   return v;
 }
 
-const jsonKind = (v: unknown): string => (Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v === 'object' ? 'object' : typeof v === 'boolean' ? 'bool' : typeof v);
+const isObject = (v: GoJSON | undefined): v is { members: [string, GoJSON, Uint8Array][] } =>
+  v !== null && v !== undefined && typeof v === 'object' && !Array.isArray(v) && !(v instanceof GoJSONNumber);
+
+/** A GoJSON value as plain JSON (numbers by value; for toDescriptor, after the checks). */
+function plainJSON(v: GoJSON): unknown {
+  if (v instanceof GoJSONNumber) return v.value;
+  if (Array.isArray(v)) return v.map(plainJSON);
+  if (isObject(v)) {
+    const o: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+    for (const [k, x] of v.members) o[k] = plainJSON(x);
+    return o;
+  }
+  return v;
+}
+
+const PLATFORM_FIELDS: readonly [string, string][] = [
+  ['architecture', 'string'],
+  ['os', 'string'],
+  ['os.version', 'string'],
+  ['os.features', '[]string'],
+  ['variant', 'string'],
+];
+const DESCRIPTOR_FIELDS: readonly [string, string][] = [
+  ['mediaType', 'string'],
+  ['digest', 'digest.Digest'],
+  ['size', 'int64'],
+  ['urls', '[]string'],
+  ['annotations', 'map[string]string'],
+  ['platform', '*v1.Platform'],
+  ['artifactType', 'string'],
+];
+
+/** The field a member's key names: exactly, else case-insensitively. */
+const fieldOf = (fields: readonly [string, string][], k: string): [string, string] | undefined =>
+  fields.find((f) => f[0] === k) ?? fields.find((f) => f[0].toLowerCase() === k.toLowerCase());
 
 /**
  * The type errors Go's json.Unmarshal reports for a descriptor (v1.Descriptor and its platform),
  * in the order the members come (Go reports the earliest): `path` is the field path from the
- * document's root, as Go names it ("manifests.size"). The size is checked on the parsed number,
- * so a literal such as 1.0 or 1e3 passes where Go's ParseInt refuses it (decodeImageConfig and
- * the spec decoder check literals; a manifest's size has not needed it).
+ * document's root, as Go names it ("manifests.size"). Sizes are checked on their literal, as
+ * strconv.ParseInt checks them (1.0 and 1e3 are refused).
  */
-function checkDescriptor(v: unknown, path: string, typeName: string, struct: string): void {
+function checkDescriptor(v: GoJSON, path: string, typeName: string, struct: string): void {
   if (v === null) return;
-  if (typeof v !== 'object' || Array.isArray(v)) throw new ErrCorruptValue(`json: cannot unmarshal ${jsonKind(v)} into Go struct field ${struct}.${path} of type ${typeName}`);
-  const fields: Record<string, string> = { mediatype: 'string', digest: 'digest.Digest', size: 'int64', urls: '[]string', annotations: 'map[string]string', platform: '*v1.Platform', artifacttype: 'string' };
-  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
-    const t = fields[k.toLowerCase()];
-    if (t === undefined || x === null) continue;
-    const name = Object.keys(DESCRIPTOR_FIELDS).find((f) => f.toLowerCase() === k.toLowerCase())!;
+  if (!isObject(v)) throw new ErrCorruptValue(`json: cannot unmarshal ${goKind(v)} into Go struct field ${struct}.${path} of type ${typeName}`);
+  for (const [k, x] of v.members) {
+    const f = fieldOf(DESCRIPTOR_FIELDS, k);
+    if (f === undefined || x === null) continue;
+    const [name, t] = f;
     const at = `${path}.${name}`;
     const bad = (kind: string, type = t) => new ErrCorruptValue(`json: cannot unmarshal ${kind} into Go struct field Descriptor.${at} of type ${type}`);
-    if ((t === 'string' || t === 'digest.Digest') && typeof x !== 'string') throw bad(jsonKind(x));
-    if (t === 'int64' && (typeof x !== 'number' || !Number.isInteger(x))) throw bad(typeof x === 'number' ? `number ${x}` : jsonKind(x));
+    if ((t === 'string' || t === 'digest.Digest') && typeof x !== 'string') throw bad(goKind(x));
+    if (t === 'int64') {
+      if (!(x instanceof GoJSONNumber)) throw bad(goKind(x));
+      if (!/^-?[0-9]+$/.test(x.text) || BigInt(x.text) > (1n << 63n) - 1n || BigInt(x.text) < -(1n << 63n)) throw bad(`number ${x.text}`);
+    }
     if (t === '[]string') {
-      if (!Array.isArray(x)) throw bad(jsonKind(x));
-      for (const e of x) if (e !== null && typeof e !== 'string') throw bad(jsonKind(e), 'string');
+      if (!Array.isArray(x)) throw bad(goKind(x));
+      for (const e of x) if (e !== null && typeof e !== 'string') throw bad(goKind(e), 'string');
     }
     if (t === 'map[string]string') {
-      if (typeof x !== 'object' || Array.isArray(x)) throw bad(jsonKind(x));
-      for (const e of Object.values(x as Record<string, unknown>)) if (e !== null && typeof e !== 'string') throw bad(jsonKind(e), 'string');
+      if (!isObject(x)) throw bad(goKind(x));
+      for (const [, e] of x.members) if (e !== null && typeof e !== 'string') throw bad(goKind(e), 'string');
     }
     if (t === '*v1.Platform') {
-      if (typeof x !== 'object' || Array.isArray(x)) throw bad(jsonKind(x), 'v1.Platform');
-      for (const [pk, pv] of Object.entries(x as Record<string, unknown>)) {
-        const pt = ({ architecture: 'string', os: 'string', 'os.version': 'string', variant: 'string', 'os.features': '[]string' } as Record<string, string>)[pk.toLowerCase()];
-        if (pt === undefined || pv === null) continue;
-        const pname = ['architecture', 'os', 'os.version', 'os.features', 'variant'].find((f) => f === pk.toLowerCase())!;
-        const pbad = (kind: string, type = pt) => new ErrCorruptValue(`json: cannot unmarshal ${kind} into Go struct field Platform.${at}.${pname} of type ${type}`);
-        if (pt === 'string' && typeof pv !== 'string') throw pbad(jsonKind(pv));
-        if (pt === '[]string' && !Array.isArray(pv)) throw pbad(jsonKind(pv));
+      if (!isObject(x)) throw bad(goKind(x), 'v1.Platform');
+      for (const [pk, pv] of x.members) {
+        const pf = fieldOf(PLATFORM_FIELDS, pk);
+        if (pf === undefined || pv === null) continue;
+        const pbad = (kind: string, type = pf[1]) => new ErrCorruptValue(`json: cannot unmarshal ${kind} into Go struct field Platform.${at}.${pf[0]} of type ${type}`);
+        if (pf[1] === 'string' && typeof pv !== 'string') throw pbad(goKind(pv));
+        if (pf[1] === '[]string') {
+          if (!Array.isArray(pv)) throw pbad(goKind(pv));
+          for (const e of pv) if (e !== null && typeof e !== 'string') throw pbad(goKind(e), 'string');
+        }
       }
     }
   }
 }
-
-const DESCRIPTOR_FIELDS = { mediaType: 0, digest: 0, size: 0, urls: 0, annotations: 0, platform: 0, artifactType: 0 };
 
 /**
  * A manifest's or index's document as images.Children decodes it. validateMediaType first, its
@@ -118,27 +144,32 @@ const DESCRIPTOR_FIELDS = { mediaType: 0, digest: 0, size: 0, urls: 0, annotatio
  */
 function document(read: BlobReader, desc: Descriptor, index: boolean): { config: unknown; items: unknown[] } {
   const wrap = (why: string): string => `children: invalid desc ${desc.digest}: ${why}`;
-  const doc = parseJSON(read(desc), wrap);
+  let doc: GoJSON;
+  try {
+    doc = parseGoJSON(read(desc));
+  } catch (e) {
+    if (e instanceof GoJSONSyntaxError) throw new ErrCorruptValue(wrap(e.message));
+    throw e;
+  }
   const invalid = (why: string) => new ErrCorruptValue(wrap(why));
   if (doc === null) return { config: undefined, items: [] };
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw invalid(`json: cannot unmarshal ${jsonKind(doc)} into Go value of type images.unknownDocument`);
-  const o = doc as Record<string, unknown>;
-  const mt = member(o, 'mediaType');
-  if (mt !== undefined && mt !== null && typeof mt !== 'string') throw invalid(`json: cannot unmarshal ${jsonKind(mt)} into Go struct field unknownDocument.mediaType of type string`);
+  if (!isObject(doc)) throw invalid(`json: cannot unmarshal ${goKind(doc)} into Go value of type images.unknownDocument`);
+  const mt = member(doc, 'mediaType');
+  if (mt !== undefined && mt !== null && typeof mt !== 'string') throw invalid(`json: cannot unmarshal ${goKind(mt)} into Go struct field unknownDocument.mediaType of type string`);
   // json.RawMessage members: present with any value (null included) counts.
-  const has = (name: string): boolean => member(o, name) !== undefined;
+  const has = (name: string): boolean => member(doc as { members: [string, GoJSON, Uint8Array][] }, name) !== undefined;
   if (has('fsLayers')) throw invalid('media-type: schema 1 not supported');
   if (index && (has('config') || has('layers') || mt === MT_DOCKER_MANIFEST || mt === MT_OCI_MANIFEST)) throw invalid(`media-type: expected index but found manifest (${desc.mediaType})`);
   if (!index && (has('manifests') || mt === MT_DOCKER_LIST || mt === MT_OCI_INDEX)) throw invalid(`media-type: expected manifest but found index (${desc.mediaType})`);
   const struct = index ? 'Index' : 'Manifest';
   const field = index ? 'manifests' : 'layers';
-  const config = index ? undefined : member(o, 'config');
+  const config = index ? undefined : member(doc, 'config');
   if (config !== undefined) checkDescriptor(config, 'config', 'v1.Descriptor', struct);
-  const items = member(o, field);
-  if (items === undefined || items === null) return { config, items: [] };
-  if (!Array.isArray(items)) throw new ErrCorruptValue(`json: cannot unmarshal ${jsonKind(items)} into Go struct field ${struct}.${field} of type []v1.Descriptor`);
+  const items = member(doc, field);
+  if (items === undefined || items === null) return { config: config === undefined ? undefined : plainJSON(config), items: [] };
+  if (!Array.isArray(items)) throw new ErrCorruptValue(`json: cannot unmarshal ${goKind(items)} into Go struct field ${struct}.${field} of type []v1.Descriptor`);
   for (const it of items) checkDescriptor(it, field, 'v1.Descriptor', struct);
-  return { config, items };
+  return { config: config === undefined ? undefined : plainJSON(config), items: items.map(plainJSON) };
 }
 
 /** images.Children: a manifest's config and layers, an index's manifests, nothing for other types. */

@@ -263,6 +263,8 @@ test('Interop_damagedBlobs_tsctrImagesLsPrintsWhatCtrPrints', async () => {
     [(root) => (sameSize(root, MANIFEST, '{"layers": [{"platform": {"os": 3}}]}'), sameSize(root, INDEX, '{"manifests": [{"annotations": {"a": 1}}]}')), /Platform\.layers\.platform\.os/],
     [(root) => (sameSize(root, MANIFEST, '[1]'), sameSize(root, INDEX, '{"fsLayers": [1]}')), /schema 1 not supported/],
     [(root) => (fs.appendFileSync(blob(root, MANIFEST), 'garbage after'), sameSize(root, INDEX, '{"mediaType": 5}')), /unknownDocument\.mediaType of type string/],
+    // Sizes are checked on their literal (ParseInt), and a key in another case is the same field (the last one wins).
+    [(root) => (sameSize(root, MANIFEST, '{"layers": [{"size": 1e3}]}'), sameSize(root, INDEX, '{"manifests": [], "MANIFESTS": 5}')), /number 1e3 into Go struct field Descriptor\.layers\.size of type int64/],
     // alpha's config: images.Platforms decodes it into ocispec.Image (type errors, and a "created"
     // that Time.UnmarshalJSON refuses); with no os, platforms.Normalize gives ctr's own (linux).
     [(root) => sameSize(root, CONFIG, '{"os": 5, "architecture": "amd64"}'), /Go struct field Image\.os of type string/],
