@@ -215,6 +215,15 @@ export class GoJSONNumber {
  */
 export type GoJSON = null | boolean | string | GoJSONNumber | GoJSON[] | { members: [string, GoJSON, Uint8Array][] };
 
+/** The JSON kind as Go's UnmarshalTypeError names it ("number", "string", "bool", "array", "object"). */
+export function goJSONKind(v: GoJSON): string {
+  if (v instanceof GoJSONNumber) return 'number';
+  if (Array.isArray(v)) return 'array';
+  if (v === null) return 'null';
+  if (typeof v === 'object') return 'object';
+  return typeof v === 'boolean' ? 'bool' : 'string';
+}
+
 /** Parses b as Go would; throws SyntaxError with Go's text where its scanner refuses b. */
 export function parseGoJSON(b: Uint8Array): GoJSON {
   const err = goJSONSyntaxError(b);

@@ -5,7 +5,7 @@
 import type { Descriptor } from './images.js';
 import { formatPlatform, normalizePlatform, type MatchComparer, type Platform } from './platforms.js';
 import { ErrCorruptValue, ErrInvalidArgument, ErrNotFound } from './errors.js';
-import { GoJSONNumber, GoJSONSyntaxError, parseGoJSON, type GoJSON } from './gojson-scan.js';
+import { goJSONKind as goKind, GoJSONNumber, GoJSONSyntaxError, parseGoJSON, type GoJSON } from './gojson-scan.js';
 import { GoTimeParseError, parseGoRFC3339 } from '../content/rfc3339.js';
 
 /** A blob's bytes for a descriptor (its digest and size), or throws (missing blob, short file). */
@@ -270,9 +270,6 @@ const IMAGE_TYPES: Record<string, readonly ConfigField[]> = {
     ['empty_layer', 'bool', 'bool'],
   ],
 };
-
-const goKind = (v: GoJSON): string =>
-  v instanceof GoJSONNumber ? 'number' : Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v === 'object' ? 'object' : typeof v === 'boolean' ? 'bool' : 'string';
 
 /**
  * json.Unmarshal of a config blob into ocispec.Image, as images.Platforms does, for its os and

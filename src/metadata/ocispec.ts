@@ -9,7 +9,7 @@
 
 import { GoObject, type GoValue } from './gojson.js';
 import { OCI_SPEC_ROOT, OCI_SPEC_TYPES } from './ocispec-schema.js';
-import { GoJSONNumber, GoJSONSyntaxError, parseGoJSON, type GoJSON } from './gojson-scan.js';
+import { goJSONKind as jsonKind, GoJSONNumber, GoJSONSyntaxError, parseGoJSON, type GoJSON } from './gojson-scan.js';
 
 /** Go refuses the text (syntax or a type mismatch); ctr would fail the same way. */
 export class SpecDecodeError extends Error {
@@ -38,13 +38,6 @@ const goName = (g: string): string => (g.startsWith('*') ? goName(g.slice(1)) : 
 function fail(what: string, goType: string, at: At): never {
   const where = at.struct === undefined ? 'Go value' : `Go struct field ${at.struct}.${at.path.join('.')}`;
   throw new SpecDecodeError(`json: cannot unmarshal ${what} into ${where} of type ${goName(goType)}`);
-}
-
-function jsonKind(v: GoJSON): string {
-  if (Array.isArray(v)) return 'array';
-  if (v instanceof GoJSONNumber) return 'number';
-  if (typeof v === 'object' && v !== null) return 'object';
-  return typeof v === 'boolean' ? 'bool' : typeof v;
 }
 
 /** A JSON value as an interface{} holds it: numbers as float64 (Go refuses one that overflows). */
