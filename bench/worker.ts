@@ -81,7 +81,9 @@ const imageName = (i: number) => te.encode(`registry.example.com/team/app-${Stri
 
 const readOnly = ['scan', 'scan-move', 'scan-warm', 'scan-move-warm', 'get', 'nested-get', 'list-images', 'list-images-warm'].includes(row);
 const openStart = process.hrtime.bigint();
-const db = open(file, { readOnly });
+// BENCH_NOSYNC=1 (both workers): commits without fdatasync, to compare the engines' CPU with the
+// disk left out (bench/RESULTS-notes.md uses it; `npm run bench` never sets it).
+const db = open(file, { readOnly, noSync: process.env.BENCH_NOSYNC === '1' });
 try {
   switch (row) {
     case 'seq-write':

@@ -119,7 +119,8 @@ func main() {
 	}
 	readOnly := row == "scan" || row == "scan-warm" || row == "get" || row == "nested-get" || row == "list-images" || row == "list-images-warm"
 	openStart := time.Now()
-	db, err := bolt.Open(file, 0600, &bolt.Options{ReadOnly: readOnly})
+	// BENCH_NOSYNC=1: commits without fdatasync (see bench/worker.ts).
+	db, err := bolt.Open(file, 0600, &bolt.Options{ReadOnly: readOnly, NoSync: os.Getenv("BENCH_NOSYNC") == "1"})
 	if err != nil {
 		fail(err)
 	}

@@ -24,7 +24,7 @@ import {
   ErrValueTooLarge,
 } from './errors.js';
 import { DataMap } from './file.js';
-import { Node } from './node.js';
+import { Node, compareInodeKey, compareInodes, inodeKeyEquals, type Inode } from './node.js';
 import {
   BRANCH_PAGE_ELEMENT_SIZE,
   BRANCH_PAGE_FLAG,
@@ -301,12 +301,14 @@ class BucketExtras {
    * The leaf node leafNodeFor found last, under root node `hintRoot`, and the keys that reach it
    * from the root: [hintLo, hintHi) (undefined: unbounded). Branch nodes keep their keys until
    * commit rebalances and spills them, so within a transaction any key in that range goes to
-   * the same leaf (a run of sequential puts skips the descent).
+   * the same leaf (a run of sequential puts skips the descent). The bounds are the branch
+   * inodes that hold those keys (held, not viewed: a view per level per descent cost more than
+   * the hint saved on random puts); inodes of a branch node are not changed before commit.
    */
   hintLeaf: Node | undefined = undefined;
   hintRoot: Node | undefined = undefined;
-  hintLo: Uint8Array | undefined = undefined;
-  hintHi: Uint8Array | undefined = undefined;
+  hintLo: Inode | undefined = undefined;
+  hintHi: Inode | undefined = undefined;
   /**
    * The nested bucket a Cursor's next() stepped onto last in a read transaction: the key view
    * it returned and where the bucket header lies (buf[cursorVal, cursorVal + cursorValLen)).
@@ -682,16 +684,16 @@ export class Bucket {
       const n = inodes.length;
       // The first inode whose key is >= k; a key past the last one (sequential puts) is checked first.
       let lo = 0;
-      if (n > 0 && compareKeys(inodes[n - 1]!.key, k) < 0) lo = n;
+      if (n > 0 && compareInodeKey(inodes[n - 1]!, k) < 0) lo = n;
       else {
         let hi = n;
         while (lo < hi) {
           const mid = (lo + hi) >>> 1;
-          if (compareKeys(inodes[mid]!.key, k) < 0) lo = mid + 1;
+          if (compareInodeKey(inodes[mid]!, k) < 0) lo = mid + 1;
           else hi = mid;
         }
       }
-      if (lo < n && inodes[lo]!.flags & BUCKET_LEAF_FLAG && equalKeys(k, inodes[lo]!.key)) {
+      if (lo < n && inodes[lo]!.flags & BUCKET_LEAF_FLAG && inodeKeyEquals(inodes[lo]!, k)) {
         // bbolt checks through a cursor before it materializes anything, so a failed put
         // leaves no node behind (a node would be written again at commit, to a new page).
         this.forgetNewNodes();
@@ -724,7 +726,7 @@ export class Bucket {
     if (h !== undefined && more!.hintRoot === n) {
       const lo = more!.hintLo;
       const hi = more!.hintHi;
-      if ((lo === undefined || compareKeys(key, lo) >= 0) && (hi === undefined || compareKeys(key, hi) < 0)) {
+      if ((lo === undefined || compareInodeKey(lo, key) <= 0) && (hi === undefined || compareInodeKey(hi, key) > 0)) {
         newNodesUnder = undefined;
         return h;
       }
@@ -734,8 +736,8 @@ export class Bucket {
     let firstNew: Node | undefined;
     // The range of keys that take the path taken so far: child i of a branch takes
     // [key(i), key(i+1)), child 0 everything below key(1), the last child everything from its key.
-    let rangeLo: Uint8Array | undefined;
-    let rangeHi: Uint8Array | undefined;
+    let rangeLo: Inode | undefined;
+    let rangeHi: Inode | undefined;
     for (let depth = 1; !n.isLeaf; depth++) {
       const inodes = n.inodes;
       if (inodes.length === 0 || depth >= MAX_DEPTH - 1) return undefined;
@@ -745,7 +747,7 @@ export class Bucket {
         exact = false;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        const c = compareKeys(inodes[mid]!.key, key);
+        const c = compareInodeKey(inodes[mid]!, key);
         if (c === 0) exact = true;
         if (c < 0) lo = mid + 1;
         else hi = mid;
@@ -759,12 +761,12 @@ export class Bucket {
         if (firstNew === undefined) firstNew = n;
       }
       if (lo > 0) {
-        const b = inodes[lo]!.key;
-        if (rangeLo === undefined || compareKeys(b, rangeLo) > 0) rangeLo = b;
+        const b = inodes[lo]!;
+        if (rangeLo === undefined || compareInodes(b, rangeLo) > 0) rangeLo = b;
       }
       if (lo + 1 < inodes.length) {
-        const b = inodes[lo + 1]!.key;
-        if (rangeHi === undefined || compareKeys(b, rangeHi) < 0) rangeHi = b;
+        const b = inodes[lo + 1]!;
+        if (rangeHi === undefined || compareInodes(b, rangeHi) < 0) rangeHi = b;
       }
       n = n.childAt(lo);
     }
@@ -973,7 +975,7 @@ export class Bucket {
     let size = PAGE_HEADER_SIZE;
     const max = this.tx.db.pageSize / 4;
     for (const inode of n.inodes) {
-      size += LEAF_PAGE_ELEMENT_SIZE + inode.key.length + inode.value.length;
+      size += LEAF_PAGE_ELEMENT_SIZE + inode.klen + inode.vlen;
       if (inode.flags & BUCKET_LEAF_FLAG) return false;
       if (size > max) return false;
     }

@@ -4,7 +4,7 @@
 
 import type { Bucket } from './bucket.js';
 import { CorruptionError, ErrIncompatibleValue, ErrTxClosed, ErrTxNotWritable } from './errors.js';
-import type { Node } from './node.js';
+import { compareInodeKey, type Node } from './node.js';
 import type { Tx } from './tx.js';
 import { DataMap } from './file.js';
 import { BRANCH_PAGE_FLAG, BUCKET_LEAF_FLAG, LEAF_PAGE_ELEMENT_SIZE, LEAF_PAGE_FLAG, PAGE_HEADER_SIZE, Page, compareAt, compareKeys, u32, wordsOf } from './page.js';
@@ -494,12 +494,12 @@ export class Cursor {
     const it = this.item;
     if (ref.node) {
       const inode = ref.node.inodes[ref.index]!;
-      it.keyBuf = inode.key;
-      it.keyStart = 0;
-      it.keyEnd = inode.key.length;
-      it.valueBuf = inode.value;
-      it.valueStart = 0;
-      it.valueEnd = inode.value.length;
+      it.keyBuf = inode.kbuf;
+      it.keyStart = inode.koff;
+      it.keyEnd = inode.koff + inode.klen;
+      it.valueBuf = inode.vbuf;
+      it.valueStart = inode.voff;
+      it.valueEnd = inode.voff + inode.vlen;
       it.flags = inode.flags;
       return true;
     }
@@ -614,7 +614,7 @@ export class Cursor {
         exact = false;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        const c = e.node ? compareKeys(e.node.inodes[mid]!.key, key) : e.page!.compareBranchKey(mid, key);
+        const c = e.node ? compareInodeKey(e.node.inodes[mid]!, key) : e.page!.compareBranchKey(mid, key);
         if (c === 0) exact = true;
         if (c < 0) lo = mid + 1;
         else hi = mid;
@@ -636,7 +636,7 @@ export class Cursor {
       const inodes = e.node.inodes;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        if (compareKeys(inodes[mid]!.key, key) < 0) lo = mid + 1;
+        if (compareInodeKey(inodes[mid]!, key) < 0) lo = mid + 1;
         else hi = mid;
       }
     } else {
