@@ -1,10 +1,11 @@
 // `npm run bench`: our engine against Go bbolt 1.3.6 (bench/go/main.go, built here in GOPATH
 // mode against Debian's golang-github-coreos-bbolt-dev) on the same workloads, in the same run,
-// alternating ours and Go's, medians of RUNS runs (READ_RUNS for read rows); each row runs in a fresh process per engine
+// alternating ours and Go's, medians of RUNS runs (READ_RUNS for read rows, ONE_PER_TX_RUNS for
+// the 1-per-tx rows); each row runs in a fresh process per engine
 // so peak RSS is per row. Prints a table (ratio = Go time / our time; 1.0 = as fast as Go) and,
 // with --write, replaces bench/RESULTS.md.
 //
-//   npm run bench                    full sizes, 3 runs (11 of each read row)
+//   npm run bench                    full sizes, 3 runs (11 of each read row and 1-per-tx row)
 //   BENCH_QUICK=1 npm run bench      small sizes, 1 run (a smoke test)
 import fs from 'node:fs';
 import os from 'node:os';
@@ -100,8 +101,15 @@ interface Row {
   /** Makes the file the row reads (shared by both engines), or undefined for write rows. */
   prepare?: () => string;
   unit: 'ns/op' | 'ms';
+  /** Runs of this row when not RUNS (READ_RUNS for read rows). */
+  runs?: number;
 }
 const K = QUICK ? 0.02 : 1;
+/**
+ * Runs of the 1-per-tx rows: two fdatasyncs per op, so they follow the disk (a run of either
+ * engine moved by 1.5x from one run to the next here), and a run takes ~1 s.
+ */
+const ONE_PER_TX_RUNS = Number(process.env.BENCH_READ_RUNS ?? (QUICK ? 1 : 11));
 const keysFile = (n: number) => () => {
   const f = path.join(work, `keys-${n}.db`);
   if (!fs.existsSync(f)) runOne('go', 'prepare-keys', f, n);
@@ -117,8 +125,8 @@ const rows: Row[] = [
   { name: 'seq write, 1M keys, batches of 1,000', row: 'seq-write', n: Math.round(1_000_000 * K), unit: 'ns/op' },
   { name: 'rand write, 100k keys, batches of 1,000', row: 'rand-write', n: Math.round(100_000 * K), unit: 'ns/op' },
   { name: 'rand write, 1M keys, batches of 1,000', row: 'rand-write', n: Math.round(1_000_000 * K), unit: 'ns/op' },
-  { name: 'seq write, 2k keys, 1 per tx', row: 'seq-write-1', n: Math.round(2_000 * K), unit: 'ns/op' },
-  { name: 'rand write, 2k keys, 1 per tx', row: 'rand-write-1', n: Math.round(2_000 * K), unit: 'ns/op' },
+  { name: 'seq write, 2k keys, 1 per tx', row: 'seq-write-1', n: Math.round(2_000 * K), unit: 'ns/op', runs: ONE_PER_TX_RUNS },
+  { name: 'rand write, 2k keys, 1 per tx', row: 'rand-write-1', n: Math.round(2_000 * K), unit: 'ns/op', runs: ONE_PER_TX_RUNS },
   { name: 'cursor scan, 1M keys: next() (a key view and a value view per key)', row: 'scan', n: 0, prepare: keysFile(1_000_000), unit: 'ns/op' },
   // Go's cursor returns slices, which allocate nothing; moveNext leaves the item in place (offsets
   // into the page), its JS counterpart. Go runs the same loop as in the row above.
@@ -146,7 +154,7 @@ for (const r of rows) {
   const ours: Result[] = [];
   const go: Result[] = [];
   const shared = r.prepare?.();
-  const runs = r.prepare ? READ_RUNS : RUNS;
+  const runs = r.runs ?? (r.prepare ? READ_RUNS : RUNS);
   for (let i = 0; i < runs; i++) {
     for (const engine of i % 2 === 0 ? (['ours', 'go'] as const) : (['go', 'ours'] as const)) {
       let file = shared;
@@ -201,7 +209,7 @@ if (WRITE) {
   const header = [
     '# Benchmark results',
     '',
-    `Command: \`npm run bench -- --write\`${QUICK ? ' (BENCH_QUICK=1)' : ''}, medians of ${RUNS} runs per write row and content ingest, ${READ_RUNS} per read row, ours and Go alternating; each read row's file is read through before each run, so that it starts in the page cache. Our rows run bench/worker.ts as built by \`tsc\` (bench/tsconfig.json), plain \`node\` with no flags, a fresh process per run; content ingest runs in the bench process.`,
+    `Command: \`npm run bench -- --write\`${QUICK ? ' (BENCH_QUICK=1)' : ''}, medians of ${RUNS} runs per write row in batches and content ingest, ${ONE_PER_TX_RUNS} per 1-per-tx row, ${READ_RUNS} per read row, ours and Go alternating; each read row's file is read through before each run, so that it starts in the page cache. Our rows run bench/worker.ts as built by \`tsc\` (bench/tsconfig.json), plain \`node\` with no flags, a fresh process per run; content ingest runs in the bench process.`,
     `Machine: ${os.cpus().length} vCPU ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${fsType} temp dir; Node ${process.version}; ${goVersion}, bbolt 1.3.6.`,
     `Date: ${new Date().toISOString().slice(0, 10)}. Writes are fsync'd (bbolt defaults); 8-byte keys, 100-byte values.`,
     'Ratio = Go time / our time (1.00x = as fast as Go, 0.50x = twice as slow).',
