@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Page, PAGE_HEADER_SIZE, LEAF_PAGE_FLAG, BRANCH_PAGE_FLAG, put16, put32, put64n, u16, u32, u64n, compareKeys } from '../../src/bolt/page.js';
 import { readMeta, writeMeta, validateMeta, fnv64a, fnv64aSlow, MAGIC, VERSION, type Meta } from '../../src/bolt/meta.js';
-import { Freelist, readFreelistIds } from '../../src/bolt/freelist.js';
+import { Freelist, PageTxids, readFreelistIds } from '../../src/bolt/freelist.js';
 import { ErrChecksum, ErrInvalid, ErrVersionMismatch, CorruptionError } from '../../src/bolt/errors.js';
 
 const SEED = Number(process.env.FC_SEED ?? Date.now() % 1e9);
@@ -184,6 +184,76 @@ test('Freelist_pendingReleasedOnlyUpToTxid', () => {
   fl.rollback(11);
   assert.equal(fl.pendingCount(), 0);
   assert.deepEqual(fl.copyall(), [5, 6]);
+});
+
+test('Freelist_arrayAllocate_matchesBboltsScan_whenRunsComeFromTheFront', () => {
+  // bbolt 1.3.6's array allocation on a plain array: the first run of n consecutive ids.
+  const model = (ids: number[], n: number): number => {
+    let initial = 0;
+    let previd = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (previd === 0 || id - previd !== 1) initial = id;
+      if (id - initial + 1 === n) {
+        ids.splice(i - n + 1, n);
+        return initial;
+      }
+      previd = id;
+    }
+    return 0;
+  };
+  fc.assert(
+    fc.property(
+      fc.uniqueArray(fc.integer({ min: 2, max: 300 }), { maxLength: 120 }),
+      fc.array(fc.oneof(fc.integer({ min: 1, max: 3 }).map((n) => ({ n })), fc.integer({ min: 2, max: 300 }).map((free) => ({ free }))), { maxLength: 80 }),
+      (start, ops) => {
+        const ids = [...start].sort((a, b) => a - b);
+        const fl = new Freelist();
+        fl.readIDs([...ids]);
+        let txid = 10;
+        for (const op of ops) {
+          if ('n' in op) assert.equal(fl.allocate(txid, op.n), model(ids, op.n));
+          else if (!fl.cache.has(op.free)) {
+            // A freed page comes back once released: the model merges it into its sorted ids.
+            fl.free(txid, op.free, 0, false);
+            fl.release(txid++);
+            ids.push(op.free);
+            ids.sort((a, b) => a - b);
+          }
+          assert.equal(fl.freeCount(), ids.length);
+        }
+        assert.deepEqual(fl.ids, ids);
+        assert.deepEqual(fl.copyall(), ids);
+      },
+    ),
+    params,
+  );
+});
+
+test('PageTxids_actsAsAMap_acrossChunksAndPastTheChunkedRange', () => {
+  const id = fc.oneof(fc.integer({ min: 0, max: 20000 }), fc.integer({ min: 2 ** 24 - 3, max: 2 ** 24 + 3 }), fc.integer({ min: 2 ** 24, max: 2 ** 52 }));
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.constantFrom('set', 'delete', 'get'), id, fc.integer({ min: 0, max: 2 ** 53 - 2 })), { maxLength: 200 }), (ops) => {
+      const t = new PageTxids();
+      const m = new Map<number, number>();
+      for (const [op, k, txid] of ops) {
+        if (op === 'set') {
+          t.set(k, txid);
+          m.set(k, txid);
+        } else if (op === 'delete') {
+          t.delete(k);
+          m.delete(k);
+        }
+        assert.equal(t.get(k), m.get(k));
+      }
+      for (const k of m.keys()) assert.equal(t.get(k), m.get(k));
+    }),
+    params,
+  );
+  const t = new PageTxids();
+  t.set(4095, 0); // txid 0 is a value, not "none"
+  assert.equal(t.get(4095), 0);
+  assert.equal(t.get(4096), undefined);
 });
 
 test('compareKeys_isBytewise', () => {
