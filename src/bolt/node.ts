@@ -30,8 +30,8 @@ import { CorruptionError, ErrInternal } from './errors.js';
  * after the key, as the page lays them out); one put by this transaction points at the copies
  * put made (offset 0, the whole array). No view is made per element: a write transaction that
  * changes one key of a page reads all of the page's elements into a node, and two views each
- * (~20 ns and ~90 bytes apiece in V8) were most of that cost. inodeKey/inodeValue make views
- * when a caller needs one.
+ * (~20 ns and ~90 bytes apiece in V8) were most of that cost. inodeKey makes a view of a key
+ * where one is needed (a node's first key); the cursor makes its own from the ranges.
  */
 export interface Inode {
   flags: number;
@@ -45,7 +45,7 @@ export interface Inode {
 }
 
 /** An inode whose key and value are whole arrays (a put, a branch entry for a spilled child). */
-export function wholeInode(flags: number, pgid: number, key: Uint8Array, value: Uint8Array): Inode {
+function wholeInode(flags: number, pgid: number, key: Uint8Array, value: Uint8Array): Inode {
   return { flags, pgid, kbuf: key, koff: 0, klen: key.length, vbuf: value, voff: 0, vlen: value.length };
 }
 
@@ -67,13 +67,8 @@ function rangeView(buf: Uint8Array, off: number, len: number): Uint8Array {
 }
 
 /** The inode's key as a view (valid for the transaction, like every view of a page). */
-export function inodeKey(i: Inode): Uint8Array {
+function inodeKey(i: Inode): Uint8Array {
   return rangeView(i.kbuf, i.koff, i.klen);
-}
-
-/** The inode's value as a view. */
-export function inodeValue(i: Inode): Uint8Array {
-  return rangeView(i.vbuf, i.voff, i.vlen);
 }
 
 /** compareKeys(inodeKey(i), key) without the view. */
