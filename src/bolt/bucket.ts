@@ -944,7 +944,9 @@ export class Bucket {
   /** Writes dirty nodes to pages; child buckets first, in key order (deterministic). */
   spill(): void {
     this.dropHint();
-    const names = [...this.buckets.entries()].sort((a, b) => compareKeys(Buffer.from(a[0], 'latin1'), Buffer.from(b[0], 'latin1')));
+    // The names are latin1 strings, one code unit per byte (byteKey), so comparing the strings
+    // orders them as compareKeys orders the bytes, without two Buffers per comparison.
+    const names = [...this.buckets.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     for (const [nameKey, child] of names) {
       let value: Uint8Array;
       if (child.inlineable()) {
