@@ -327,7 +327,9 @@ export class Tx {
     const db = this.db;
     const buf = new Uint8Array(db.pageSize);
     writeMeta(this.meta, buf);
-    db.file.writeAt(buf, (this.meta.txid % 2) * db.pageSize);
+    const which = this.meta.txid % 2;
+    db.file.writeAt(buf, which * db.pageSize);
+    db.metaWritten(buf, which);
     if (!db.noSync) db.file.datasync();
     this.stats.write++;
   }

@@ -629,3 +629,31 @@ test('DB_openCloseLoop_reusesTheReleasedMapping', () => {
   r2.close();
   assert.equal(residentKiB(file), 0);
 });
+
+test('DB_meta_seesMetaBytesChangedUnderTheMapping', () => {
+  // meta() keeps its last answer while the two metas' bytes stay the same; bytes written to the
+  // file by anything else (here a plain pwrite, as another process's commit would land through
+  // MAP_SHARED) must be seen at once: a torn newest meta falls back to the other, and back.
+  const { db, file } = fresh();
+  try {
+    for (let i = 0; i < 3; i++) db.update((tx) => tx.createBucketIfNotExists(`b${i}`));
+    const newest = db.meta().txid;
+    assert.equal(db.meta().txid, newest);
+    assert.equal(db.view((tx) => tx.id()), newest);
+    const fd = fs.openSync(file, 'r+');
+    try {
+      const at = (newest % 2) * 4096 + 16 + 56; // the newest meta's checksum
+      const saved = Buffer.alloc(8);
+      fs.readSync(fd, saved, 0, 8, at);
+      fs.writeSync(fd, Buffer.from(saved.map((b) => b ^ 0xff)), 0, 8, at);
+      assert.equal(db.meta().txid, newest - 1);
+      assert.equal(db.view((tx) => tx.id()), newest - 1);
+      fs.writeSync(fd, saved, 0, 8, at);
+      assert.equal(db.meta().txid, newest);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } finally {
+    db.close();
+  }
+});
