@@ -20,7 +20,7 @@ import {
 } from './errors.js';
 import { DataMap, type DataSource, type FileIO, NodeFile, flock, funlock, tryFlock } from './file.js';
 import { Freelist, type FreelistType } from './freelist.js';
-import { MAGIC, VERSION, readMeta, validateMeta, writeMeta, type Meta } from './meta.js';
+import { MAGIC, VERSION, copyMeta, readMeta, validateMeta, writeMeta, type Meta } from './meta.js';
 import { FREELIST_PAGE_FLAG, LEAF_PAGE_FLAG, PAGE_HEADER_SIZE, Page, put16, put64n, u32 } from './page.js';
 import { Tx, type DirtyPage, type TxStats, emptyTxStats } from './tx.js';
 import { reachablePages } from './check.js';
@@ -117,7 +117,7 @@ export class DB {
   private datasz = 0;
   /** True when grow() ran since afterCommit last checked the file's size. */
   private grewSinceMap = false;
-  /** meta()'s last answer, the mapping it read, that mapping's first two pages as words and the two metas' bytes then. */
+  /** currentMeta()'s last answer, the mapping it read, that mapping's first two pages as words and the two metas' bytes then. */
   private metaMemo: { data: DataMap; words: Uint32Array; saved: Uint32Array; meta: Meta } | undefined;
   /** @internal The last write transaction's dirty-page arena, zeroed, for the next one (Tx.pageBytes). */
   spareArena: ArrayBuffer | undefined = undefined;
@@ -188,7 +188,7 @@ export class DB {
     this.loadFreelist();
     // A file without a freelist page gets one when opened without noFreelistSync, so that
     // programs unaware of NoFreelistSync can open it later.
-    if (!this.noFreelistSync && this.meta().freelist === undefined) {
+    if (!this.noFreelistSync && this.currentMeta().freelist === undefined) {
       const tx = this.begin(true);
       tx.commit();
     }
@@ -270,9 +270,14 @@ export class DB {
     return this.data;
   }
 
+  /** The meta with the highest valid txid (falling back to the other): a copy, the caller's to change. */
+  meta(): Meta {
+    return copyMeta(this.currentMeta());
+  }
+
   /**
-   * The meta with the highest valid txid (falling back to the other). Shared: callers copy it
-   * before changing it (Tx does).
+   * @internal meta() without the copy: shared, never to be changed (Tx copies it, the DB's own
+   * reads only read it).
    *
    * Every transaction begins with this. Decoding and checking both metas (u64 fields and the
    * FNV-1a checksum as BigInts) cost ~0.7-1.3 us optimized and ~13 us in the interpreter and
@@ -281,7 +286,7 @@ export class DB {
    * both meta pages lie in the first mapped chunk, and given again while those bytes are the
    * same (a commit, ours or, through MAP_SHARED, another process's, changes them).
    */
-  meta(): Readonly<Meta> {
+  currentMeta(): Readonly<Meta> {
     const d = this.dataSource();
     const ps = this.pageSize;
     let words: Uint32Array | undefined;
@@ -310,7 +315,7 @@ export class DB {
 
   /**
    * @internal A commit wrote meta page `which` (0 or 1) from `buf`: the memo takes those bytes and
-   * that meta, which is what meta() would now decode (the other page holds an older txid), so the
+   * that meta, which is what currentMeta() would now decode (the other page holds an older txid), so the
    * next transaction's begin does not decode both again.
    */
   metaWritten(buf: Uint8Array, which: number): void {
@@ -322,7 +327,7 @@ export class DB {
     memo.meta = readMeta(buf, 0);
   }
 
-  /** meta() without the memo: both metas decoded and checked. */
+  /** currentMeta() without the memo: both metas decoded and checked. */
   private readMetas(d: DataSource, ps: number): Meta {
     const b0 = d.bytes(0, ps);
     const b1 = d.bytes(ps, ps);
@@ -372,7 +377,7 @@ export class DB {
   loadFreelist(): Freelist {
     if (this.freelist) return this.freelist;
     const fl = new Freelist(this.freelistType);
-    const meta = this.meta();
+    const meta = this.currentMeta();
     if (meta.freelist === undefined) fl.readIDs(this.scanFreePages());
     else fl.read(this.page(meta.freelist));
     this.freelist = fl;
@@ -396,7 +401,7 @@ export class DB {
   /** @internal after a failed commit: reload the freelist from the file. */
   reloadFreelist(): void {
     const fl = this.freelist!;
-    const meta = this.meta();
+    const meta = this.currentMeta();
     if (meta.freelist === undefined) fl.noSyncReload(this.scanFreePages());
     else fl.reload(this.page(meta.freelist));
   }

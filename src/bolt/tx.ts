@@ -91,7 +91,7 @@ export class Tx {
     writable: boolean,
   ) {
     this.writable = writable;
-    this.meta = copyMeta(db.meta());
+    this.meta = copyMeta(db.currentMeta());
     this.data = db.dataSource();
     this.root = new Bucket(this, this.meta.root);
     this.root.sequenceValue = this.meta.sequence;

@@ -638,6 +638,8 @@ test('DB_meta_seesMetaBytesChangedUnderTheMapping', () => {
   try {
     for (let i = 0; i < 3; i++) db.update((tx) => tx.createBucketIfNotExists(`b${i}`));
     const newest = db.meta().txid;
+    const m = db.meta();
+    m.txid = 12345; // the caller's copy: changing it changes nothing the DB reads
     assert.equal(db.meta().txid, newest);
     assert.equal(db.view((tx) => tx.id()), newest);
     const fd = fs.openSync(file, 'r+');
