@@ -38,7 +38,7 @@ import {
   SCHEMA_VERSION,
   str,
 } from './buckets.js';
-import { decodeTime, timeToDate } from './encoding.js';
+import { compareTime, decodeTime, formatRFC3339, timeFromDate, type GoTime } from './encoding.js';
 import { parseGoRFC3339 as parseRFC3339Go, GoTimeParseError } from '../content/rfc3339.js';
 import { ErrCorruptValue } from './errors.js';
 
@@ -152,12 +152,16 @@ function namespaces(tx: Tx): string[] {
   return buckets(tx.bucket(SCHEMA_VERSION));
 }
 
-/** readExpireAt: undefined when absent; a bad value fails the collection, as in containerd. */
-function expireAt(bkt: Bucket): number | undefined {
+/**
+ * readExpireAt: undefined when absent; a bad value fails the collection, as in containerd. Kept
+ * as a GoTime: a time past a JS Date's range (year 275760; a flipped high bit gets there) is
+ * still a time to Go, later than now, so the ingest stays a root.
+ */
+function expireAt(bkt: Bucket): GoTime | undefined {
   const v = bkt.get(BUCKET_KEY_EXPIRE_AT);
   if (v === undefined) return undefined;
   try {
-    return timeToDate(decodeTime(v)).getTime();
+    return decodeTime(v);
   } catch (e) {
     throw new ErrCorruptValue(`failed to read expireat: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
@@ -167,6 +171,7 @@ function expireAt(bkt: Bucket): number | undefined {
 function scanRoots(tx: Tx, now: number, holders: GCLink[]): [Gray, GCLink][] {
   const out: [Gray, GCLink][] = [];
   const push = (node: GCNode, link: Omit<GCLink, 'node'>, flat = false) => out.push([{ node, flat }, { node, ...link }]);
+  const nowTime = timeFromDate(new Date(now));
   for (const ns of namespaces(tx)) {
     const nbkt = nsBucket(tx, ns)!;
     const lbkt = nbkt.bucket(BUCKET_KEY_OBJECT_LEASES);
@@ -203,8 +208,8 @@ function scanRoots(tx: Tx, now: number, holders: GCLink[]): [Gray, GCLink][] {
     const ingests = cbkt?.bucket(BUCKET_KEY_OBJECT_INGESTS);
     for (const ref of buckets(ingests)) {
       const ea = expireAt(ingests!.bucket(ref)!);
-      if (ea === undefined || now > ea) continue;
-      push(gcnode('ingest', ns, ref), { edge: `ingest (expireat ${new Date(ea).toISOString()})` });
+      if (ea === undefined || compareTime(nowTime, ea) > 0) continue; // expThreshold.After(*ea)
+      push(gcnode('ingest', ns, ref), { edge: `ingest (expireat ${formatRFC3339(ea, true, 0)})` });
     }
     const blobs = cbkt?.bucket(BUCKET_KEY_OBJECT_BLOB);
     for (const d of buckets(blobs)) {

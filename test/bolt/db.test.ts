@@ -389,6 +389,34 @@ test('DB_pageSizes_16kAnd64k', () => {
   }
 });
 
+test('DB_open_metaZeroTorn_findsThePageSizeAtMetaOne', () => {
+  // Meta 0 torn in a 16 KiB-page file: the page size comes from meta 1, probed at 1 KiB << i
+  // (bbolt 1.3.7's probe), with whole and chunked mappings; the file is left as it was.
+  const { db, file } = fresh({ pageSize: 16384 });
+  db.update((tx) => tx.createBucket('a').put('k', 'v2')); // txid 2, meta 0
+  db.update((tx) => tx.bucket('a')!.put('k', 'v3')); // txid 3, meta 1
+  db.close();
+  const fd = fs.openSync(file, 'r+');
+  fs.writeSync(fd, Buffer.alloc(8, 0xee), 0, 8, 16); // meta 0's magic and version
+  fs.closeSync(fd);
+  const before = fs.readFileSync(file);
+  const mtime = fs.statSync(file).mtimeMs;
+  for (const chunk of [undefined, 4096]) {
+    const r = open(file, { readOnly: true, mmapChunkSize: chunk });
+    assert.equal(r.pageSize, 16384);
+    assert.equal(r.meta().txid, 3);
+    assert.equal(r.view((tx) => s(tx.bucket('a')!.get('k'))), 'v3');
+    r.close();
+  }
+  assert.ok(fs.readFileSync(file).equals(before));
+  assert.equal(fs.statSync(file).mtimeMs, mtime);
+  // Both metas torn: no page size anywhere, so the file is refused.
+  const fd2 = fs.openSync(file, 'r+');
+  fs.writeSync(fd2, Buffer.alloc(8, 0xee), 0, 8, 16384 + 16);
+  fs.closeSync(fd2);
+  assert.throws(() => open(file, { readOnly: true }), ErrInvalid);
+});
+
 test('DB_chunkedMapping_pagesStraddlingChunks', () => {
   const { db, file } = fresh();
   const big = new Uint8Array(30_000).map((_, i) => (i * 7) % 256);
