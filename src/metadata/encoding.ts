@@ -79,7 +79,7 @@ export function encodeTime(t: GoTime): Uint8Array {
   return out;
 }
 
-/** A JS Date (millisecond precision) for a GoTime. */
+/** A JS Date (millisecond precision) for a GoTime: an Invalid Date past its range (year 275760), which Go still holds; compare with compareTime. */
 export function timeToDate(t: GoTime): Date {
   return new Date(t.unix * 1000 + Math.floor(t.nanos / 1e6));
 }
