@@ -19,25 +19,13 @@ import {
 } from '../../src/bolt/surgery.js';
 import { PGID_NO_FREELIST, fnv64a } from '../../src/bolt/meta.js';
 import { LEAF_PAGE_FLAG, u16, u32 } from '../../src/bolt/page.js';
-import { tmpdir } from '../helpers/bolt.js';
+import { buildTwoBuckets, tmpdir } from '../helpers/bolt.js';
 
 const PS = 4096;
 
 function build(): { file: string; leaf: number } {
-  const file = path.join(tmpdir('surgery-'), 'db');
-  const db = open(file);
-  db.update((tx) => {
-    const b = tx.createBucket('big');
-    for (let i = 0; i < 200; i++) b.put(`k${String(i).padStart(4, '0')}`, 'v'.repeat(80));
-  });
-  db.update((tx) => tx.createBucket('other').put('x', 'y'));
-  const leaf = db.view((tx) => {
-    const ids: number[] = [];
-    tx.forEachPage(tx.bucket('big')!.root, (p) => p.isLeaf && ids.push(p.id));
-    return ids[1]!;
-  });
-  db.close();
-  return { file, leaf };
+  const { file, bigLeaves } = buildTwoBuckets(tmpdir('surgery-'));
+  return { file, leaf: bigLeaves[1]! };
 }
 
 const metaAt = (file: string, i: number) => decodeRawMeta(fs.readFileSync(file).subarray(i * PS, (i + 1) * PS));

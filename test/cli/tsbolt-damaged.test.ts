@@ -7,7 +7,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { open } from '../../src/bolt/index.js';
 import { main } from '../../src/cli/tsbolt.js';
-import { tmpdir } from '../helpers/bolt.js';
+import { buildTwoBuckets, tmpdir } from '../helpers/bolt.js';
 
 const PS = 4096;
 
@@ -20,20 +20,8 @@ async function run(...argv: string[]): Promise<{ code: number; out: string; err:
 
 function build(): { dir: string; file: string; leaf: number } {
   const dir = tmpdir('tsbolt-damaged-');
-  const file = path.join(dir, 'db');
-  const db = open(file);
-  db.update((tx) => {
-    const b = tx.createBucket('big');
-    for (let i = 0; i < 200; i++) b.put(`k${String(i).padStart(4, '0')}`, 'v'.repeat(80));
-  });
-  db.update((tx) => tx.createBucket('other').put('x', 'y'));
-  const leaf = db.view((tx) => {
-    const ids: number[] = [];
-    tx.forEachPage(tx.bucket('big')!.root, (p) => p.isLeaf && ids.push(p.id));
-    return ids[2]!;
-  });
-  db.close();
-  return { dir, file, leaf };
+  const { file, bigLeaves } = buildTwoBuckets(dir);
+  return { dir, file, leaf: bigLeaves[2]! };
 }
 const fp = (f: string) => [createHash('sha256').update(fs.readFileSync(f)).digest('hex'), fs.statSync(f).mtimeMs];
 

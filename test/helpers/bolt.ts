@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Bucket, DB, Tx } from '../../src/bolt/index.js';
-import { LEAF_PAGE_FLAG, BUCKET_LEAF_FLAG } from '../../src/bolt/index.js';
+import { LEAF_PAGE_FLAG, BUCKET_LEAF_FLAG, open } from '../../src/bolt/index.js';
 
 export const hex = (b: Uint8Array | string): string => Buffer.from(b).toString('hex');
 
@@ -27,6 +27,30 @@ export function dumpTx(tx: Tx): DumpItem[] {
 
 export function tmpdir(prefix = 'tsbolt-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/**
+ * A file to damage: bucket 'big' (200 keys of 80-byte values, several leaf pages) and bucket
+ * 'other' ({x: y}), written in two commits. Returns the file and the leaf pages of 'big'.
+ */
+export function buildTwoBuckets(dir: string): { file: string; bigLeaves: number[] } {
+  const file = path.join(dir, 'db');
+  const db = open(file);
+  try {
+    db.update((tx) => {
+      const b = tx.createBucket('big');
+      for (let i = 0; i < 200; i++) b.put(`k${String(i).padStart(4, '0')}`, 'v'.repeat(80));
+    });
+    db.update((tx) => tx.createBucket('other').put('x', 'y'));
+    const bigLeaves = db.view((tx) => {
+      const ids: number[] = [];
+      tx.forEachPage(tx.bucket('big')!.root, (p) => p.isLeaf && ids.push(p.id));
+      return ids;
+    });
+    return { file, bigLeaves };
+  } finally {
+    db.close();
+  }
 }
 
 /**
