@@ -1002,45 +1002,134 @@ export class Bucket {
   /** Page and key statistics of this bucket and all nested buckets, as bbolt's Bucket.Stats. */
   stats(): BucketStats {
     this.checkOpen();
+    return this.statsOf(new Map()).s;
+  }
+
+  /**
+   * bbolt's Bucket.Stats, which walks a page (and a nested bucket) as often as it is referenced.
+   * So does this, in effect: what a page adds is the same at every reference, so it is summed
+   * once per stats() and added again at the others (`memo`, by page id). On a sound file no page
+   * is referenced twice; on a damaged one whose bucket values or branch elements share pages
+   * (buckets that fan out level after level), Go takes exponential time and this gives Go's
+   * figures at once. A page that is its own ancestor still ends as the depth bounds say.
+   */
+  private statsOf(memo: Map<number, PageStats>): { s: BucketStats; nest: number } {
     const s = emptyStats();
     const sub = emptyStats();
     const pageSize = this.tx.db.pageSize;
     s.bucketN += 1;
-    if (this.root === 0) s.inlineBucketN += 1;
-    this.forEachPage((p, depth) => {
+    let nest = 1;
+    if (this.root === 0) {
+      s.inlineBucketN += 1;
+      s.depth = 1; // its one page
+      const p = this.page;
+      if (p && p.flags & LEAF_PAGE_FLAG) {
+        s.keyN += p.count;
+        s.inlineBucketInuse += leafInuse(p);
+      } else if (p && p.flags & BRANCH_PAGE_FLAG) {
+        // (a damaged value: bbolt counts what the page says)
+        s.branchPageN++;
+        s.branchInuse += branchInuse(p);
+        s.branchOverflowN += p.overflow;
+        s.branchAlloc = (s.branchPageN + s.branchOverflowN) * pageSize;
+      }
+      return { s, nest };
+    }
+    const walk = (id: number, depth: number): PageStats => {
+      if (depth >= MAX_DEPTH) throw new CorruptionError(`page ${id}: tree deeper than ${MAX_DEPTH} levels (a cycle?)`, id);
+      const seen = memo.get(id);
+      if (seen) {
+        if (depth + seen.height > MAX_DEPTH) throw new CorruptionError(`page ${id}: tree deeper than ${MAX_DEPTH} levels (a cycle?)`, id);
+        if (this.depth + seen.nest > MAX_DEPTH) throw new CorruptionError(`buckets nested deeper than ${MAX_DEPTH} levels`);
+        return seen;
+      }
+      const p = this.tx.page(id);
+      const own = emptyStats();
+      const below = emptyStats();
+      let height = 1;
+      let nestBelow = 0;
       const flags = p.flags;
       const count = p.count;
       if (flags & LEAF_PAGE_FLAG) {
-        s.keyN += count;
-        let used = PAGE_HEADER_SIZE;
-        if (count !== 0) {
-          used += LEAF_PAGE_ELEMENT_SIZE * (count - 1);
-          const e = p.off + PAGE_HEADER_SIZE + (count - 1) * LEAF_PAGE_ELEMENT_SIZE;
-          used += u32(p.buf, e + 4) + u32(p.buf, e + 8) + u32(p.buf, e + 12);
-        }
-        if (this.root === 0) s.inlineBucketInuse += used;
-        else {
-          s.leafPageN++;
-          s.leafInuse += used;
-          s.leafOverflowN += p.overflow;
-          for (let i = 0; i < count; i++) {
-            if (p.leafFlags(i) & BUCKET_LEAF_FLAG) addStats(sub, this.openBucket(p.leafValue(i)).stats());
+        own.keyN += count;
+        own.leafPageN++;
+        own.leafInuse += leafInuse(p);
+        own.leafOverflowN += p.overflow;
+        for (let i = 0; i < count; i++) {
+          if (p.leafFlags(i) & BUCKET_LEAF_FLAG) {
+            const child = this.openBucket(p.leafValue(i));
+            const r = child.statsOf(memo);
+            addStats(below, r.s);
+            if (r.nest > nestBelow) nestBelow = r.nest;
           }
         }
       } else if (flags & BRANCH_PAGE_FLAG) {
-        s.branchPageN++;
-        const e = p.off + PAGE_HEADER_SIZE + ((count - 1) & 0xffff) * BRANCH_PAGE_ELEMENT_SIZE;
-        let used = PAGE_HEADER_SIZE + BRANCH_PAGE_ELEMENT_SIZE * ((count - 1) & 0xffff);
-        used += u32(p.buf, e) + u32(p.buf, e + 4);
-        s.branchInuse += used;
-        s.branchOverflowN += p.overflow;
+        own.branchPageN++;
+        own.branchInuse += branchInuse(p);
+        own.branchOverflowN += p.overflow;
+        for (let i = 0; i < count; i++) {
+          const r = walk(p.branchPgid(i), depth + 1);
+          addPageStats(own, r.own);
+          addStats(below, r.below);
+          if (r.height + 1 > height) height = r.height + 1;
+          if (r.nest > nestBelow) nestBelow = r.nest;
+        }
       }
-      if (depth + 1 > s.depth) s.depth = depth + 1;
-    });
+      const r: PageStats = { own, below, height, nest: nestBelow };
+      memo.set(id, r);
+      return r;
+    };
+    const r = walk(this.root, 0);
+    addPageStats(s, r.own);
+    addStats(sub, r.below);
+    nest += r.nest;
+    s.depth = r.height;
     s.branchAlloc = (s.branchPageN + s.branchOverflowN) * pageSize;
     s.leafAlloc = (s.leafPageN + s.leafOverflowN) * pageSize;
     s.depth += sub.depth;
     addStats(s, sub);
-    return s;
+    return { s, nest };
   }
+}
+
+/** What one page and the pages under it add to a bucket's stats (Bucket.statsOf). */
+interface PageStats {
+  /** This bucket's pages: counts, in-use bytes and keys. */
+  own: BucketStats;
+  /** The stats of the buckets nested in them, summed as bbolt's subStats. */
+  below: BucketStats;
+  /** Levels of pages from this one down (1: a leaf). */
+  height: number;
+  /** Levels of buckets nested under these pages (0: none). */
+  nest: number;
+}
+
+/** The page counts of `o` added to `s` (not depth or allocations: Bucket.statsOf sets those). */
+function addPageStats(s: BucketStats, o: BucketStats): void {
+  s.branchPageN += o.branchPageN;
+  s.branchOverflowN += o.branchOverflowN;
+  s.leafPageN += o.leafPageN;
+  s.leafOverflowN += o.leafOverflowN;
+  s.keyN += o.keyN;
+  s.branchInuse += o.branchInuse;
+  s.leafInuse += o.leafInuse;
+}
+
+/** Bytes in use on a branch page: its header, elements and the last element's key. */
+function branchInuse(p: Page): number {
+  const count = p.count;
+  const e = p.off + PAGE_HEADER_SIZE + ((count - 1) & 0xffff) * BRANCH_PAGE_ELEMENT_SIZE;
+  return PAGE_HEADER_SIZE + BRANCH_PAGE_ELEMENT_SIZE * ((count - 1) & 0xffff) + u32(p.buf, e) + u32(p.buf, e + 4);
+}
+
+/** Bytes in use on a leaf page: its header, elements and the last element's key and value. */
+function leafInuse(p: Page): number {
+  const count = p.count;
+  let used = PAGE_HEADER_SIZE;
+  if (count !== 0) {
+    used += LEAF_PAGE_ELEMENT_SIZE * (count - 1);
+    const e = p.off + PAGE_HEADER_SIZE + (count - 1) * LEAF_PAGE_ELEMENT_SIZE;
+    used += u32(p.buf, e + 4) + u32(p.buf, e + 8) + u32(p.buf, e + 12);
+  }
+  return used;
 }

@@ -5,10 +5,17 @@
 //   - keys are sorted within pages and lie between their ancestors' separator keys;
 //   - every page below the high-water mark is reachable (metas, freelist, trees) or free.
 // Unlike Go, a hostile file does not stop the check: pages past the end of the file, cycles
-// and unreadable elements become findings of their own, and the walk goes on.
+// and unreadable elements become findings of their own, and the walk goes on. And unlike Go, the
+// check ends on every file: Go walks a bucket as often as it is referenced, so a bucket value
+// that points at an enclosing bucket's root recurses until the stack overflows, and buckets
+// whose values share roots fan out exponentially. Here a bucket root that was checked already
+// is reported once (`page N: multiple references`, or a cycle when it encloses the bucket) and
+// not walked again, and all walks together visit at most VISITS_PER_PAGE pages per page of the
+// file (a sound file needs one each); past that the check says it stopped, and names no page
+// "unreachable unfreed" (it could not tell).
 
 import type { Bucket } from './bucket.js';
-import { BoltError } from './errors.js';
+import { BoltError, CorruptionError } from './errors.js';
 import { BRANCH_PAGE_FLAG, BUCKET_LEAF_FLAG, LEAF_PAGE_FLAG, Page, compareKeys, pageTypeName } from './page.js';
 import type { Tx } from './tx.js';
 import { readFreelistIds } from './freelist.js';
@@ -66,24 +73,45 @@ export function* checkTx(tx: Tx): Generator<string> {
     for (let i = 0; i <= overflow; i++) reachable.add(tx.meta.freelist + i);
   }
 
-  yield* checkBucket(tx, tx.root, reachable, freed);
+  const budget = VISITS_PER_PAGE * (tx.meta.pgid + 16);
+  const state: CheckState = { reachable, freed, visits: budget, keyVisits: budget, roots: new Set(), enclosing: [] };
+  yield* checkBucket(tx, tx.root, state);
 
+  if (state.visits < 0 || state.keyVisits < 0) {
+    yield `check stopped after ${budget} page visits: the page trees share pages (unreachable pages not reported)`;
+    return;
+  }
   for (let i = 0; i < tx.meta.pgid; i++) {
     if (!reachable.has(i) && !freed.has(i)) yield `page ${i}: unreachable unfreed`;
   }
 }
 
-function* checkBucket(tx: Tx, b: Bucket, reachable: Set<number>, freed: Set<number>): Generator<string> {
+/** How many page visits per page of the file all walks of one check may make together. */
+const VISITS_PER_PAGE = 16;
+
+interface CheckState {
+  reachable: Set<number>;
+  freed: Set<number>;
+  /** Page visits left for the page walks and for the key-order walks. */
+  visits: number;
+  keyVisits: number;
+  /** Root pages of the buckets checked so far, and of the buckets enclosing the current one. */
+  roots: Set<number>;
+  enclosing: number[];
+}
+
+function* checkBucket(tx: Tx, b: Bucket, state: CheckState): Generator<string> {
   if (b.root === 0) return;
+  const { reachable, freed } = state;
+  state.roots.add(b.root);
   // Pages of this bucket. A page seen before is reported and not descended into again,
   // so cycles end.
   const stack: number[] = [b.root];
   const findings: string[] = [];
   // Go walks a page as often as it is referenced; so do we, except around a cycle (a page
-  // that is its own ancestor) and past a visit budget (a DAG can fan out exponentially).
-  let budget = 16 * (tx.meta.pgid + 16);
+  // that is its own ancestor) and past the visit budget (a DAG can fan out exponentially).
   const walk = (): void => {
-    if (--budget < 0) return;
+    if (--state.visits < 0) return;
     const ref = stack[stack.length - 1]!;
     let p: Page;
     try {
@@ -125,7 +153,7 @@ function* checkBucket(tx: Tx, b: Bucket, reachable: Set<number>, freed: Set<numb
   };
   walk();
   yield* findings;
-  yield* checkKeyOrder(tx, b.root);
+  yield* checkKeyOrder(tx, b.root, state);
 
   // Nested buckets.
   const names: Uint8Array[] = [];
@@ -142,14 +170,26 @@ function* checkBucket(tx: Tx, b: Bucket, reachable: Set<number>, freed: Set<numb
       yield `bucket ${hex(k)}: ${errText(e)}`;
       continue;
     }
-    if (child) yield* checkBucket(tx, child, reachable, freed);
+    if (!child || child.root === 0) continue;
+    if (state.roots.has(child.root)) {
+      // Checked already (Go would walk it again, and again below it).
+      yield state.enclosing.includes(child.root) || child.root === b.root
+        ? `bucket ${hex(k)}: cycle in the bucket tree: its root page ${child.root} is the root of an enclosing bucket`
+        : `page ${child.root}: multiple references (stack: [${child.root}])`;
+      continue;
+    }
+    state.enclosing.push(b.root);
+    try {
+      yield* checkBucket(tx, child, state);
+    } finally {
+      state.enclosing.pop();
+    }
   }
 }
 
 /** bbolt's recursivelyCheckPages: key order within pages and against ancestors. */
-function checkKeyOrder(tx: Tx, root: number): string[] {
+function checkKeyOrder(tx: Tx, root: number, state: CheckState): string[] {
   const out: string[] = [];
-  let budget = 16 * (tx.meta.pgid + 16);
   const rec = (pgid: number, minKeyClosed: Uint8Array | undefined, maxKeyOpen: Uint8Array | undefined, stack: number[]): Uint8Array | undefined => {
     let p: Page;
     try {
@@ -157,7 +197,7 @@ function checkKeyOrder(tx: Tx, root: number): string[] {
     } catch {
       return undefined; // reported by the page walk
     }
-    if (stack.includes(pgid) || stack.length >= MAX_DEPTH || --budget < 0) return undefined;
+    if (stack.includes(pgid) || stack.length >= MAX_DEPTH || --state.keyVisits < 0) return undefined;
     stack = [...stack, pgid];
     let maxKeyInSubtree: Uint8Array | undefined;
     try {
@@ -217,7 +257,11 @@ function verifyKeyOrder(
   }
 }
 
-/** Ids of every page reachable from the root (metas, freelist, all bucket trees). */
+/**
+ * Ids of every page reachable from the root (metas, freelist, all bucket trees). Each page is
+ * read once: a page reached before (shared by two trees, or its own ancestor) is not walked
+ * again, so hostile files cost no more than sound ones.
+ */
 export function reachablePages(tx: Tx): Set<number> {
   const reachable = new Set<number>([0, 1]);
   if (tx.meta.freelist !== undefined) {
@@ -225,13 +269,19 @@ export function reachablePages(tx: Tx): Set<number> {
     for (let i = 0; i <= ov; i++) reachable.add(tx.meta.freelist + i);
   }
   const visit = (b: Bucket): void => {
-    if (b.root === 0) return;
-    tx.forEachPage(b.root, (p) => {
+    if (b.root === 0) return; // inline (bbolt's freepages ignores what an inline bucket holds, too)
+    const walk = (id: number, depth: number): void => {
+      if (reachable.has(id)) return;
+      if (depth > MAX_DEPTH) throw new CorruptionError(`page ${id}: tree deeper than ${MAX_DEPTH} levels`, id);
+      const p = tx.page(id);
       for (let i = 0; i <= p.overflow; i++) reachable.add(p.id + i);
-      if (p.flags & LEAF_PAGE_FLAG) {
+      if (p.flags & BRANCH_PAGE_FLAG) {
+        for (let i = 0; i < p.count; i++) walk(p.branchPgid(i), depth + 1);
+      } else if (p.flags & LEAF_PAGE_FLAG) {
         for (let i = 0; i < p.count; i++) if (p.leafFlags(i) & BUCKET_LEAF_FLAG) visit(b.openBucket(p.leafValue(i)));
       }
-    });
+    };
+    walk(b.root, 0);
   };
   visit(tx.root);
   return reachable;

@@ -14,27 +14,41 @@ import type { Tx } from './tx.js';
 
 type WalkFn = (keys: Uint8Array[], k: Uint8Array, v: Uint8Array | undefined, seq: bigint) => void;
 
-function walkBucket(b: Bucket, keypath: Uint8Array[], k: Uint8Array, v: Uint8Array | undefined, seq: bigint, fn: WalkFn): void {
+/**
+ * `roots`: the root pages of the buckets walked so far. A damaged file can hold two bucket
+ * values with one root page (or one that encloses its own bucket); bbolt copies such a bucket
+ * once per value, and where they share roots level after level (4 values a level, 24 levels:
+ * 4^24 copies) it never ends, so this stops at the second one instead.
+ */
+function walkBucket(b: Bucket, keypath: Uint8Array[], k: Uint8Array, v: Uint8Array | undefined, seq: bigint, fn: WalkFn, roots: Set<number>): void {
   fn(keypath, k, v, seq);
   if (v !== undefined) return;
+  if (b.root !== 0) {
+    if (roots.has(b.root)) {
+      const name = [...keypath, k].map((x) => Buffer.from(x).toString('hex')).join('/');
+      throw new CorruptionError(`page ${b.root}: the root of bucket ${name} is the root of another bucket too (check names them; salvage copies such a bucket once)`, b.root);
+    }
+    roots.add(b.root);
+  }
   const path = [...keypath, k];
   b.forEach((ck, cv) => {
     if (cv === undefined) {
       const child = b.bucket(ck);
       if (!child) throw new CorruptionError(`bucket ${Buffer.from(ck).toString('hex')} could not be opened`);
-      walkBucket(child, path, ck, undefined, child.sequence(), fn);
-    } else walkBucket(b, path, ck, cv, b.sequence(), fn);
+      walkBucket(child, path, ck, undefined, child.sequence(), fn, roots);
+    } else walkBucket(b, path, ck, cv, b.sequence(), fn, roots);
   });
 }
 
 /** Walks every bucket and key of `db` in one read transaction. */
 function walk(db: DB, fn: WalkFn): void {
   db.view((tx) => {
+    const roots = new Set<number>();
     tx.forEach((name, b) => {
       // bbolt dereferences the missing bucket and panics; a plain key at the top level
       // cannot be copied as a bucket.
       if (!b) throw new CorruptionError(`top-level key ${Buffer.from(name).toString('hex')} is not a bucket`);
-      walkBucket(b, [], name, undefined, b.sequence(), fn);
+      walkBucket(b, [], name, undefined, b.sequence(), fn, roots);
     });
   });
 }

@@ -6,7 +6,8 @@
 // Strategy, in order:
 //   (a) the newest valid meta: if its whole tree (every bucket, nested and inline) walks without
 //       a CorruptionError, copy every bucket, key, value and sequence from it;
-//   (b) else the other valid meta (older txid), the same way;
+//   (b) else the other valid meta (older txid), the same way, unless its tree has fewer keys
+//       than the lenient walk of (c) reads from the newest one;
 //   (c) else a lenient walk of the newest valid meta: every readable page is copied, every
 //       unreadable one is reported; then every page of the file is scanned for leaf pages
 //       that no tree reached (page ids 2 .. min(high-water mark, pages in the file) - 1, minus
@@ -407,6 +408,15 @@ export function salvage(path: string, out: string, options: SalvageOptions = {})
     return v;
   };
 
+  // Keys the lenient walk of the newest valid meta reads (for (b)).
+  let newestKeys: number | undefined;
+  const lenientKeys = (cand: { page: number; meta: Meta }): number => {
+    const s = new Salvager(bytes, pageSize, false, cand.meta.txid, cand.meta.pgid);
+    const tree = newBucket();
+    s.walkBucketValue(rootValue(cand.meta), tree, [], 0, { pgid: cand.page });
+    return countTree(tree).keys;
+  };
+
   // (a), (b): a clean walk.
   for (const [i, cand] of valid.entries()) {
     const s = new Salvager(bytes, pageSize, true, cand.meta.txid, cand.meta.pgid);
@@ -416,6 +426,17 @@ export function salvage(path: string, out: string, options: SalvageOptions = {})
     } catch (e) {
       rejectedMetas.push({ page: cand.page, txid: cand.meta.txid, error: errText(e) });
       continue;
+    }
+    if (i > 0) {
+      // An older snapshot, but not one that gives up keys the newest tree still has (as when
+      // the older meta is the one before the first write, and the newest tree has a bucket
+      // value pointing at the wrong page): then (c).
+      newestKeys ??= lenientKeys(valid[0]!);
+      const keys = countTree(tree).keys;
+      if (keys < newestKeys) {
+        rejectedMetas.push({ page: cand.page, txid: cand.meta.txid, error: `its tree has ${keys} keys, fewer than the ${newestKeys} still readable from meta txid ${valid[0]!.meta.txid}` });
+        continue;
+      }
     }
     result = tree;
     used = s;

@@ -946,6 +946,7 @@ function cmdCompact(ctx: Ctx, args: string[]): void {
   const initialSize = st.size;
   const srcDB = openForRead(src);
   try {
+    const created = !fs.existsSync(dst());
     let dstDB: DB;
     try {
       dstDB = open(dst(), { mode: st.mode & 0o777, timeout: LOCK_TIMEOUT_MS });
@@ -955,8 +956,14 @@ function cmdCompact(ctx: Ctx, args: string[]): void {
     }
     try {
       compact(dstDB, srcDB, txMaxSize());
-    } finally {
+    } catch (e) {
+      // A copy that stopped half way is a sound database missing what the source still had: one
+      // we made goes (bbolt leaves it), one that was there keeps what it had and what came in.
       dstDB.close();
+      if (created) fs.rmSync(dst(), { force: true });
+      throw e;
+    } finally {
+      dstDB.close(); // (again after the catch: a no-op)
     }
   } finally {
     srcDB.close();

@@ -9,9 +9,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { open, salvage, type Bucket } from '../../src/bolt/index.js';
 import { main } from '../../src/cli/tsbolt.js';
-import { tmpdir } from '../helpers/bolt.js';
+import { buildChain, setBucketRoot, tmpdir } from '../helpers/bolt.js';
 
 const PS = 4096;
 let dir = '';
@@ -202,3 +203,100 @@ test('Corruption_tornNewestMeta_engineFallsBack_checkOK_surgeryMetaValidateNames
   for (const k of leafOf.keys()) assert.equal(got.get(`a/${k}`), 'v'.repeat(50));
   await commandsFailCleanly(file);
 });
+
+// Bucket values that point at other buckets' roots. Go's Check walks a bucket as often as it is
+// referenced: a value pointing at an enclosing bucket recurses until Go's stack overflows, and a
+// chain of buckets whose values share roots fans out exponentially (a damaged containerd meta.db
+// in the fuzz test took minutes). Each command runs in a process of its own with a time limit, so
+// a regression fails instead of hanging the suite.
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+
+/** tsbolt in a process of its own, killed after `ms`. */
+function cliChild(argv: string[], ms = 60_000): { code: number | null; out: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', "import { main } from './src/cli/tsbolt.js'; process.exitCode = await main(process.argv.slice(1));", ...argv], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: ms,
+  });
+  assert.equal(r.signal, null, `tsbolt ${argv.join(' ')} did not end within ${ms} ms`);
+  return { code: r.status, out: r.stdout + r.stderr };
+}
+
+/** The commands end and fail cleanly; compact refuses to copy a shared bucket twice and leaves no output. */
+function commandsEndCleanly(file: string, sharedRoot: number): void {
+  const bytes = fs.readFileSync(file);
+  const mtime = fs.statSync(file).mtimeMs;
+  const out = `${file}.out`;
+  for (const argv of [['pages', file], ['stats', file], ['buckets', file], ['keys', file, 'L0'], ['map', file, '-o', path.join(dir, 'map.html')], ['surgery', 'freelist', 'abandon', file, '--output', out]]) {
+    fs.rmSync(out, { force: true });
+    const r = cliChild(argv);
+    assert.ok(!/\n\s+at /.test(r.out), `${argv[0]}: stack trace:\n${r.out.slice(0, 400)}`);
+    assert.ok(!/internal error/.test(r.out), `${argv[0]}: ${r.out.slice(0, 400)}`);
+  }
+  fs.rmSync(out, { force: true });
+  const c = cliChild(['compact', '-o', out, file]);
+  assert.equal(c.code, 1, c.out);
+  assert.match(c.out, new RegExp(`^page ${sharedRoot}: the root of bucket 4c30/[0-9a-f/]+ is the root of another bucket too`));
+  assert.ok(!fs.existsSync(out), 'compact left a partial copy');
+  assert.deepEqual(fs.readFileSync(file), bytes);
+  assert.equal(fs.statSync(file).mtimeMs, mtime);
+}
+
+function salvageKeepsOk(file: string): void {
+  const out = `${file}.salvaged`;
+  fs.rmSync(out, { force: true });
+  salvage(file, out);
+  const o = open(out, { readOnly: true });
+  try {
+    assert.deepEqual(o.view((tx) => tx.check()), []);
+  } finally {
+    o.close();
+  }
+  const got = items(out);
+  for (let i = 0; i < 50; i++) assert.equal(got.get(`ok/k${i}`), `v${i}`);
+}
+
+for (const noFreelistSync of [false, true]) {
+  const variant = noFreelistSync ? 'noFreelistSync' : 'freelist';
+  test(`Corruption_bucketValuePointsAtItsOwnBucket_${variant}_checkEndsNamingTheCycle`, () => {
+    const file = path.join(dir, `bucket-cycle-${variant}.db`);
+    const { roots, others } = buildChain(file, 1, 8, noFreelistSync);
+    const b = fs.readFileSync(file);
+    for (let c = 0; c < 8; c++) setBucketRoot(b, PS, roots[0]!, `c${c}`, roots[0]!);
+    fs.writeFileSync(file, b);
+    const r = cliChild(['check', file]);
+    assert.equal(r.code, 1, r.out);
+    for (let c = 0; c < 8; c++) {
+      const name = Buffer.from(`c${c}`).toString('hex');
+      assert.ok(r.out.includes(`bucket ${name}: cycle in the bucket tree: its root page ${roots[0]} is the root of an enclosing bucket\n`), r.out);
+    }
+    // The pages the values pointed at before: no tree reaches them. (Without a freelist page the
+    // free pages are what no tree reaches, so they are free.)
+    for (const p of [...others[0]!, roots[1]!]) assert.equal(r.out.includes(`page ${p}: unreachable unfreed\n`), !noFreelistSync, r.out);
+    assert.match(r.out, /\n\d+ errors found\ninvalid value\n$/);
+    commandsEndCleanly(file, roots[0]!);
+    salvageKeepsOk(file);
+  });
+
+  test(`Corruption_bucketValuesShareRoots_${variant}_checkWalksEachBucketOnce`, () => {
+    // 24 levels of 4 values each pointing at the next level: 4^24 paths for a walk that follows them.
+    const levels = 24;
+    const file = path.join(dir, `bucket-dag-${variant}.db`);
+    const { roots, others } = buildChain(file, levels, 4, noFreelistSync);
+    const b = fs.readFileSync(file);
+    for (let level = 0; level < levels; level++) for (let c = 1; c < 4; c++) setBucketRoot(b, PS, roots[level]!, `c${c}`, roots[level + 1]!);
+    fs.writeFileSync(file, b);
+    const r = cliChild(['check', file]);
+    assert.equal(r.code, 1, r.out);
+    for (let level = 1; level <= levels; level++) {
+      const line = `page ${roots[level]}: multiple references (stack: [${roots[level]}])\n`;
+      assert.equal(r.out.split(line).length - 1, 3, `level ${level}: ${line}${r.out}`);
+    }
+    for (const p of others.flat()) assert.equal(r.out.includes(`page ${p}: unreachable unfreed\n`), !noFreelistSync, r.out);
+    assert.ok(!r.out.includes('check stopped'), r.out);
+    assert.match(r.out, /\n\d+ errors found\ninvalid value\n$/);
+    commandsEndCleanly(file, roots[levels]!);
+    salvageKeepsOk(file);
+  });
+}

@@ -53,6 +53,57 @@ export function buildTwoBuckets(dir: string): { file: string; bigLeaves: number[
   }
 }
 
+/** Points the bucket value of `key` on leaf page `pgid` at `root` (the value's first 8 bytes): a damage of the tests. */
+export function setBucketRoot(b: Buffer, pageSize: number, pgid: number, key: string, root: number): void {
+  const o = pgid * pageSize;
+  const count = b.readUInt16LE(o + 10); // page header: id u64, flags u16, count u16, overflow u32
+  for (let i = 0; i < count; i++) {
+    const e = o + 16 + i * 16; // leaf element: flags u32, pos u32, ksize u32, vsize u32
+    const pos = b.readUInt32LE(e + 4);
+    const ksize = b.readUInt32LE(e + 8);
+    if (b.toString('latin1', e + pos, e + pos + ksize) === key) {
+      b.writeBigUInt64LE(BigInt(root), e + pos + ksize);
+      return;
+    }
+  }
+  throw new Error(`no key ${key} on page ${pgid}`);
+}
+
+/**
+ * Buckets L0 > L1 > ... > L<levels>, nested through the key c0; each level but the last holds
+ * c1..c<fan-1> as well, buckets of their own pages, and a bucket `ok` holds k0..k49 = v0..v49.
+ * Returns each level's root page and the root pages of its other children.
+ */
+export function buildChain(file: string, levels: number, fan: number, noFreelistSync: boolean): { roots: number[]; others: number[][] } {
+  const db = open(file, { noFreelistSync });
+  db.update((tx) => {
+    const ok = tx.createBucket('ok');
+    for (let i = 0; i < 50; i++) ok.put(`k${i}`, `v${i}`);
+    let b = tx.createBucket('L0');
+    for (let level = 0; level < levels; level++) {
+      for (let c = 1; c < fan; c++) {
+        const o = b.createBucket(`c${c}`);
+        for (let i = 0; i < 20; i++) o.put(`k${i}`, 'x'.repeat(100)); // past the inline limit
+      }
+      b = b.createBucket('c0');
+    }
+    for (let i = 0; i < 20; i++) b.put(`k${i}`, 'x'.repeat(100));
+  });
+  const roots: number[] = [];
+  const others: number[][] = [];
+  db.view((tx) => {
+    let b = tx.bucket('L0')!;
+    for (let level = 0; level <= levels; level++) {
+      roots.push(b.root);
+      if (level === levels) break;
+      others.push(Array.from({ length: fan - 1 }, (_, c) => b.bucket(`c${c + 1}`)!.root));
+      b = b.bucket('c0')!;
+    }
+  });
+  db.close();
+  return { roots, others };
+}
+
 /**
  * Page accounting: every page below the high-water mark of the newest meta is exactly one
  * of reachable (metas, freelist, trees), free, or pending. Returns the problems found.

@@ -57,7 +57,7 @@ export function buildReference(): string {
  * Runs the reference program with stdin (an object is sent as JSON) and returns its parsed JSON;
  * throws when it exits non-zero (its {"error": ...} text in the message).
  *   apply DB [--page-size N] [--initial-mmap-size N] [--no-freelist-sync] [--no-sync]  (stdin: Workload) -> ApplyResult
- *   dump DB -> Dump;  check DB -> {check: string[]};  pages DB -> PagesResult
+ *   dump DB -> Dump;  check DB -> {check: string[]};  pages DB -> PagesResult;  stats DB -> {stats: {[hexName]: Go BucketStats}}
  *   hold DB MS -> {locked: true} (then sleeps; spawn it instead);  tryopen DB MS [--read-only] -> {opened: true} | {error: 'timeout'}
  *   compact SRC DST TXMAXSIZE [--page-size N] -> {compacted: true} (bbolt.Compact)
  */

@@ -433,6 +433,22 @@ func check(path string) {
 	})
 }
 
+// stats: each top-level bucket's Bucket.Stats, by hex name (bbolt walks a page or nested
+// bucket as often as it is referenced).
+func stats(path string) {
+	db := openRO(path)
+	defer db.Close()
+	_ = db.View(func(tx *bolt.Tx) error {
+		out := map[string]bolt.BucketStats{}
+		_ = tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			out[hex.EncodeToString(name)] = b.Stats()
+			return nil
+		})
+		emit(map[string]interface{}{"stats": out})
+		return nil
+	})
+}
+
 func pages(path string) {
 	db := openRO(path)
 	defer db.Close()
@@ -577,7 +593,7 @@ func sandboxes(path, ns string) {
 
 func main() {
 	if len(os.Args) < 3 {
-		fail(fmt.Errorf("usage: ref apply|dump|check|pages|hold|tryopen|fill|sandboxes|compact DB ..."))
+		fail(fmt.Errorf("usage: ref apply|dump|check|pages|stats|hold|tryopen|fill|sandboxes|compact DB ..."))
 	}
 	cmd, path, rest := os.Args[1], os.Args[2], os.Args[3:]
 	switch cmd {
@@ -589,6 +605,8 @@ func main() {
 		check(path)
 	case "pages":
 		pages(path)
+	case "stats":
+		stats(path)
 	case "hold":
 		hold(path, rest[0])
 	case "tryopen":
