@@ -108,6 +108,11 @@ function* checkBucket(tx: Tx, b: Bucket, state: CheckState): Generator<string> {
   // so cycles end.
   const stack: number[] = [b.root];
   const findings: string[] = [];
+  // The names of the nested buckets, from the leaves in the walk's order (a cursor's), each
+  // leaf read once: a cursor reads a leaf once per reference, and under branch pages that
+  // share children that is exponential.
+  const names: Uint8Array[] = [];
+  const leaves = new Set<number>();
   // Go walks a page as often as it is referenced; so do we, except around a cycle (a page
   // that is its own ancestor) and past the visit budget (a DAG can fan out exponentially).
   const walk = (): void => {
@@ -149,19 +154,24 @@ function* checkBucket(tx: Tx, b: Bucket, state: CheckState): Generator<string> {
         walk();
         stack.pop();
       }
+    } else if ((p.flags & LEAF_PAGE_FLAG) === 0 && !leaves.has(ref)) {
+      // Where bbolt's ForEach over the bucket panics (a cursor reaches a page of no known type).
+      leaves.add(ref);
+      findings.push(`bucket at page ${b.root}: invalid page type: ${ref}: ${p.flags.toString(16)}`);
+    } else if (p.flags & LEAF_PAGE_FLAG && !leaves.has(ref)) {
+      leaves.add(ref);
+      try {
+        for (let i = 0; i < p.count; i++) if (p.leafFlags(i) & BUCKET_LEAF_FLAG) names.push(p.leafKey(i));
+      } catch (e) {
+        findings.push(`page ${id}: ${errText(e)} (stack: ${goSlice(stack)})`);
+      }
     }
   };
   walk();
   yield* findings;
   yield* checkKeyOrder(tx, b.root, state);
 
-  // Nested buckets.
-  const names: Uint8Array[] = [];
-  try {
-    b.forEachBucket((k) => names.push(k));
-  } catch (e) {
-    yield `bucket at page ${b.root}: ${errText(e)}`;
-  }
+  // Nested buckets, by name (as bbolt's ForEach then Bucket(name)).
   for (const k of names) {
     let child: Bucket | undefined;
     try {

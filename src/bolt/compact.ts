@@ -44,11 +44,20 @@ function walkBucket(b: Bucket, keypath: Uint8Array[], k: Uint8Array, v: Uint8Arr
 function walk(db: DB, fn: WalkFn): void {
   db.view((tx) => {
     const roots = new Set<number>();
+    // Every key and bucket is an element of 16 bytes or more on some page: past this many, the
+    // cursor is going round branch pages that share children (bbolt copies the same keys again
+    // for as long as the paths through them last, exponential in the depth).
+    const most = Math.ceil((tx.meta.pgid * db.pageSize) / 16);
+    let n = 0;
+    const counted: WalkFn = (keys, k, v, seq) => {
+      if (++n > most) throw new CorruptionError(`more keys than ${tx.meta.pgid} pages can hold: branch pages share children (check names them; salvage copies each page once)`);
+      fn(keys, k, v, seq);
+    };
     tx.forEach((name, b) => {
       // bbolt dereferences the missing bucket and panics; a plain key at the top level
       // cannot be copied as a bucket.
       if (!b) throw new CorruptionError(`top-level key ${Buffer.from(name).toString('hex')} is not a bucket`);
-      walkBucket(b, [], name, undefined, b.sequence(), fn, roots);
+      walkBucket(b, [], name, undefined, b.sequence(), counted, roots);
     });
   });
 }

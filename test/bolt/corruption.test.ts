@@ -218,13 +218,14 @@ function cliChild(argv: string[], ms = 60_000): { code: number | null; out: stri
     cwd: root,
     encoding: 'utf8',
     timeout: ms,
+    maxBuffer: 256 * 1024 * 1024,
   });
-  assert.equal(r.signal, null, `tsbolt ${argv.join(' ')} did not end within ${ms} ms`);
+  assert.equal(r.signal, null, `tsbolt ${argv.join(' ')} did not end within ${ms} ms (${r.error?.message ?? ''})`);
   return { code: r.status, out: r.stdout + r.stderr };
 }
 
-/** The commands end and fail cleanly; compact refuses to copy a shared bucket twice and leaves no output. */
-function commandsEndCleanly(file: string, sharedRoot: number): void {
+/** The commands end and fail cleanly; compact refuses (`compactError`) and leaves no output. */
+function commandsEndCleanly(file: string, compactError: RegExp): void {
   const bytes = fs.readFileSync(file);
   const mtime = fs.statSync(file).mtimeMs;
   const out = `${file}.out`;
@@ -237,7 +238,7 @@ function commandsEndCleanly(file: string, sharedRoot: number): void {
   fs.rmSync(out, { force: true });
   const c = cliChild(['compact', '-o', out, file]);
   assert.equal(c.code, 1, c.out);
-  assert.match(c.out, new RegExp(`^page ${sharedRoot}: the root of bucket 4c30/[0-9a-f/]+ is the root of another bucket too`));
+  assert.match(c.out, compactError);
   assert.ok(!fs.existsSync(out), 'compact left a partial copy');
   assert.deepEqual(fs.readFileSync(file), bytes);
   assert.equal(fs.statSync(file).mtimeMs, mtime);
@@ -275,7 +276,7 @@ for (const noFreelistSync of [false, true]) {
     // free pages are what no tree reaches, so they are free.)
     for (const p of [...others[0]!, roots[1]!]) assert.equal(r.out.includes(`page ${p}: unreachable unfreed\n`), !noFreelistSync, r.out);
     assert.match(r.out, /\n\d+ errors found\ninvalid value\n$/);
-    commandsEndCleanly(file, roots[0]!);
+    commandsEndCleanly(file, new RegExp(`^page ${roots[0]}: the root of bucket 4c30/6330 is the root of another bucket too`));
     salvageKeepsOk(file);
   });
 
@@ -296,7 +297,58 @@ for (const noFreelistSync of [false, true]) {
     for (const p of others.flat()) assert.equal(r.out.includes(`page ${p}: unreachable unfreed\n`), !noFreelistSync, r.out);
     assert.ok(!r.out.includes('check stopped'), r.out);
     assert.match(r.out, /\n\d+ errors found\ninvalid value\n$/);
-    commandsEndCleanly(file, roots[levels]!);
+    commandsEndCleanly(file, new RegExp(`^page ${roots[levels]}: the root of bucket 4c30/[0-9a-f/]+/6331 is the root of another bucket too`));
     salvageKeepsOk(file);
   });
 }
+
+test('Corruption_branchPagesShareChildren_checkStopsWithinItsBudget_compactRefuses', () => {
+  // Bucket `wide`'s root branch points every element at page A, A (made a branch of 200
+  // elements) at B, and so on for 5 pages, the last at the first leaf: 23 * 200^5 paths.
+  const file = path.join(dir, 'page-dag.db');
+  const db = open(file);
+  db.update((tx) => {
+    const ok = tx.createBucket('ok');
+    for (let i = 0; i < 50; i++) ok.put(`k${i}`, `v${i}`);
+    const w = tx.createBucket('wide');
+    for (let i = 0; i < 600; i++) w.put(`k${String(i).padStart(4, '0')}`, 'v'.repeat(60));
+  });
+  const { root, leaves } = db.view((tx) => {
+    const p = tx.page(tx.bucket('wide')!.root);
+    return { root: p.id, leaves: Array.from({ length: p.count }, (_, i) => p.branchPgid(i)) };
+  });
+  db.close();
+  assert.ok(leaves.length > 6);
+  const b = fs.readFileSync(file);
+  /** Page `id` made a branch of `n` elements (keys 0..n-1 as u16 big-endian), all pointing at `to`. */
+  const branch = (id: number, to: number, n: number): void => {
+    const o = id * PS;
+    b.fill(0, o, o + PS);
+    b.writeBigUInt64LE(BigInt(id), o);
+    b.writeUInt16LE(0x01, o + 8); // branch
+    b.writeUInt16LE(n, o + 10);
+    const keys = 16 + n * 16;
+    for (let i = 0; i < n; i++) {
+      const e = 16 + i * 16; // branch element: pos (from the element) u32, ksize u32, pgid u64
+      b.writeUInt32LE(keys + 2 * i - e, o + e);
+      b.writeUInt32LE(2, o + e + 4);
+      b.writeBigUInt64LE(BigInt(to), o + e + 8);
+      b.writeUInt16BE(i, o + keys + 2 * i);
+    }
+  };
+  const chain = leaves.slice(1, 6);
+  for (let i = 0; i < leaves.length; i++) b.writeBigUInt64LE(BigInt(chain[0]!), root * PS + 16 + i * 16 + 8);
+  chain.forEach((id, j) => branch(id, chain[j + 1] ?? leaves[0]!, 200));
+  fs.writeFileSync(file, b);
+
+  const r = cliChild(['check', file]);
+  assert.equal(r.code, 1);
+  assert.match(r.out, /\ncheck stopped after \d+ page visits: the page trees share pages \(unreachable pages not reported\)\n\d+ errors found\ninvalid value\n$/);
+  assert.ok(r.out.includes(`page ${leaves[0]}: multiple references (stack: [${root} ${chain.join(' ')} ${leaves[0]}])\n`), r.out.slice(0, 2000));
+  const s = cliChild(['stats', file]);
+  assert.equal(s.code, 0, s.out);
+  // Go's figure: every path counts its leaf (23 * 200^5 of them, each the first leaf's).
+  assert.match(s.out, new RegExp(`Number of logical leaf pages: ${1 + 23 * 200 ** 5}\n`));
+  commandsEndCleanly(file, /^more keys than \d+ pages can hold: branch pages share children/);
+  salvageKeepsOk(file);
+});
