@@ -10,9 +10,10 @@
 // that points at an enclosing bucket's root recurses until the stack overflows, and buckets
 // whose values share roots fan out exponentially. Here a bucket root that was checked already
 // is reported once (`page N: multiple references`, or a cycle when it encloses the bucket) and
-// not walked again, and all walks together visit at most VISITS_PER_PAGE pages per page of the
-// file (a sound file needs one each); past that the check says it stopped, and names no page
-// "unreachable unfreed" (it could not tell).
+// not walked again; the names of nested buckets come from the walk (each leaf read once, where
+// Go's cursor reads a leaf once per path to it); and all walks together visit at most
+// VISITS_PER_PAGE pages per page of the file (a sound file needs one each), past which the check
+// says it stopped and names no page "unreachable unfreed" (it could not tell).
 
 import type { Bucket } from './bucket.js';
 import { BoltError, CorruptionError } from './errors.js';
