@@ -1069,7 +1069,7 @@ export class Bucket {
         own.branchOverflowN += p.overflow;
         for (let i = 0; i < count; i++) {
           const r = walk(p.branchPgid(i), depth + 1);
-          addPageStats(own, r.own);
+          addStats(own, r.own); // (own holds page counts only: the rest stays 0)
           addStats(below, r.below);
           if (r.height + 1 > height) height = r.height + 1;
           if (r.nest > nestBelow) nestBelow = r.nest;
@@ -1080,7 +1080,7 @@ export class Bucket {
       return r;
     };
     const r = walk(this.root, 0);
-    addPageStats(s, r.own);
+    addStats(s, r.own);
     addStats(sub, r.below);
     nest += r.nest;
     s.depth = r.height;
@@ -1102,17 +1102,6 @@ interface PageStats {
   height: number;
   /** Levels of buckets nested under these pages (0: none). */
   nest: number;
-}
-
-/** The page counts of `o` added to `s` (not depth or allocations: Bucket.statsOf sets those). */
-function addPageStats(s: BucketStats, o: BucketStats): void {
-  s.branchPageN += o.branchPageN;
-  s.branchOverflowN += o.branchOverflowN;
-  s.leafPageN += o.leafPageN;
-  s.leafOverflowN += o.leafOverflowN;
-  s.keyN += o.keyN;
-  s.branchInuse += o.branchInuse;
-  s.leafInuse += o.leafInuse;
 }
 
 /** Bytes in use on a branch page: its header, elements and the last element's key. */

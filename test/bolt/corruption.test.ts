@@ -66,6 +66,19 @@ function items(file: string): Map<string, string> {
   }
 }
 
+/** Salvages `file` into `out` (a new file), checks the output and returns its items. */
+function salvaged(file: string, out: string): Map<string, string> {
+  fs.rmSync(out, { force: true });
+  salvage(file, out);
+  const o = open(out, { readOnly: true });
+  try {
+    assert.deepEqual(o.view((tx) => tx.check()), []);
+  } finally {
+    o.close();
+  }
+  return items(out);
+}
+
 interface Case {
   name: string;
   damage: (b: Buffer) => Buffer;
@@ -153,15 +166,7 @@ for (const c of CASES) {
     // findings and bbolt's trailer, or (a freelist the open cannot load) the engine's one line
     assert.match(r.out, c.name === 'badFreelist' ? /^freelist id out of range: 0xabababababababab\n$/ : /\d+ errors found\ninvalid value\n$/);
     // salvage
-    const out = path.join(dir, `${c.name}.salvaged.db`);
-    salvage(file, out);
-    const o = open(out, { readOnly: true });
-    try {
-      assert.deepEqual(o.view((tx) => tx.check()), []);
-    } finally {
-      o.close();
-    }
-    const got = items(out);
+    const got = salvaged(file, path.join(dir, `${c.name}.salvaged.db`));
     const values = new Set([...got].map(([k, v]) => `${k.split('/').pop()}=${v}`));
     const lost = new Set(c.damaged());
     let kept = 0;
@@ -245,16 +250,7 @@ function commandsEndCleanly(file: string, compactError: RegExp): void {
 }
 
 function salvageKeepsOk(file: string): void {
-  const out = `${file}.salvaged`;
-  fs.rmSync(out, { force: true });
-  salvage(file, out);
-  const o = open(out, { readOnly: true });
-  try {
-    assert.deepEqual(o.view((tx) => tx.check()), []);
-  } finally {
-    o.close();
-  }
-  const got = items(out);
+  const got = salvaged(file, `${file}.salvaged`);
   for (let i = 0; i < 50; i++) assert.equal(got.get(`ok/k${i}`), `v${i}`);
 }
 
