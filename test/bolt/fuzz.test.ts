@@ -1,5 +1,5 @@
 // Fuzzing: thousands of mutated databases (bit flips, zeroed, random and swapped pages,
-// truncation) through open, check, a full walk, stats, cursors, the page map and salvage (and the
+// truncation, page pointers sent elsewhere) through open, check, a full walk, stats, cursors, the page map and salvage (and the
 // tsbolt commands, compact and surgery included, each writing a file of its own). Only our typed
 // errors may escape; nothing may hang (depth, cycles and sizes are bounded; every case has a time
 // limit), memory stays bounded, and the input is never changed. Each case damages one of several
@@ -67,12 +67,33 @@ function bases(dir: string): Base[] {
   return out;
 }
 
+/** File offsets of the page ids in branch elements and in bucket values on leaf pages. */
+function pointers(b: Uint8Array, ps: number, pages: number): number[] {
+  const v = Buffer.from(b.buffer, b.byteOffset, b.length);
+  const out: number[] = [];
+  for (let p = 2; p < pages; p++) {
+    const o = p * ps;
+    const flags = v.readUInt16LE(o + 8); // page header: id u64, flags u16, count u16, overflow u32
+    const count = v.readUInt16LE(o + 10);
+    for (let i = 0; i < count && 16 + (i + 1) * 16 <= ps; i++) {
+      const e = o + 16 + i * 16;
+      if (flags === 0x01) out.push(e + 8); // branch element: pos u32, ksize u32, pgid u64
+      else if (flags === 0x02 && v.readUInt32LE(e) & 0x01) {
+        // leaf element: flags u32, pos u32, ksize u32, vsize u32; a bucket value starts with its root
+        const at = e + v.readUInt32LE(e + 4) + v.readUInt32LE(e + 8);
+        if (at + 8 <= o + ps) out.push(at);
+      }
+    }
+  }
+  return out;
+}
+
 function mutate(base: Base, r: () => number): Uint8Array {
   const b = new Uint8Array(base.bytes); // a copy (Buffer.slice would be a view)
   const ps = base.pageSize;
   const pages = Math.floor(b.length / ps);
   const page = () => Math.floor(r() * pages);
-  const kinds = Math.floor(r() * 6);
+  const kinds = Math.floor(r() * 7);
   switch (kinds) {
     case 0: // bit flips
       for (let i = 0, n = 1 + Math.floor(r() * 8); i < n; i++) {
@@ -100,6 +121,16 @@ function mutate(base: Base, r: () => number): Uint8Array {
     }
     case 4: // truncation
       return b.subarray(0, Math.floor(r() * b.length));
+    case 5: {
+      // page pointers (branch elements, bucket values' roots) sent to other pages: cycles, and
+      // pages shared by two parents, as a lost write or a bad sector in a pointer leaves them
+      const ptrs = pointers(b, ps, pages);
+      for (let i = 0, n = 1 + Math.floor(r() * 4); i < n && ptrs.length > 0; i++) {
+        const o = ptrs[Math.floor(r() * ptrs.length)]!;
+        Buffer.from(b.buffer, b.byteOffset, b.length).writeBigUInt64LE(BigInt(2 + Math.floor(r() * (pages - 2))), o);
+      }
+      return b;
+    }
     default: {
       // header fields of a non-meta page set to extreme values
       const p = 2 + Math.floor(r() * (pages - 2));
