@@ -279,10 +279,13 @@ export function reachablePages(tx: Tx): Set<number> {
     const ov = tx.page(tx.meta.freelist).overflow;
     for (let i = 0; i <= ov; i++) reachable.add(tx.meta.freelist + i);
   }
+  // By the id referenced (reachable takes the id in the page's header, as bbolt's does).
+  const read = new Set<number>();
   const visit = (b: Bucket): void => {
     if (b.root === 0) return; // inline (bbolt's freepages ignores what an inline bucket holds, too)
     const walk = (id: number, depth: number): void => {
-      if (reachable.has(id)) return;
+      if (read.has(id)) return;
+      read.add(id);
       if (depth > MAX_DEPTH) throw new CorruptionError(`page ${id}: tree deeper than ${MAX_DEPTH} levels`, id);
       const p = tx.page(id);
       for (let i = 0; i <= p.overflow; i++) reachable.add(p.id + i);
