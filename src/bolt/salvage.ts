@@ -408,13 +408,13 @@ export function salvage(path: string, out: string, options: SalvageOptions = {})
     return v;
   };
 
-  // Keys the lenient walk of the newest valid meta reads (for (b)).
-  let newestKeys: number | undefined;
-  const lenientKeys = (cand: { page: number; meta: Meta }): number => {
+  // The lenient walk of the newest valid meta: what (b) must not give up, and the start of (c).
+  let lenient: { s: Salvager; tree: SBucket; keys: number } | undefined;
+  const lenientWalk = (cand: { page: number; meta: Meta }): { s: Salvager; tree: SBucket; keys: number } => {
     const s = new Salvager(bytes, pageSize, false, cand.meta.txid, cand.meta.pgid);
     const tree = newBucket();
     s.walkBucketValue(rootValue(cand.meta), tree, [], 0, { pgid: cand.page });
-    return countTree(tree).keys;
+    return { s, tree, keys: countTree(tree).keys };
   };
 
   // (a), (b): a clean walk.
@@ -431,10 +431,10 @@ export function salvage(path: string, out: string, options: SalvageOptions = {})
       // An older snapshot, but not one that gives up keys the newest tree still has (as when
       // the older meta is the one before the first write, and the newest tree has a bucket
       // value pointing at the wrong page): then (c).
-      newestKeys ??= lenientKeys(valid[0]!);
+      lenient ??= lenientWalk(valid[0]!);
       const keys = countTree(tree).keys;
-      if (keys < newestKeys) {
-        rejectedMetas.push({ page: cand.page, txid: cand.meta.txid, error: `its tree has ${keys} keys, fewer than the ${newestKeys} still readable from meta txid ${valid[0]!.meta.txid}` });
+      if (keys < lenient.keys) {
+        rejectedMetas.push({ page: cand.page, txid: cand.meta.txid, error: `its tree has ${keys} keys, fewer than the ${lenient.keys} still readable from meta txid ${valid[0]!.meta.txid}` });
         continue;
       }
     }
@@ -453,9 +453,9 @@ export function salvage(path: string, out: string, options: SalvageOptions = {})
     if (cand) {
       usedMeta = cand;
       strategy = 'scan';
-      used = new Salvager(bytes, pageSize, false, cand.meta.txid, cand.meta.pgid);
-      result = newBucket();
-      used.walkBucketValue(rootValue(cand.meta), result, [], 0, { pgid: cand.page });
+      lenient ??= lenientWalk(cand);
+      used = lenient.s;
+      result = lenient.tree;
     } else {
       used = new Salvager(bytes, pageSize, false, undefined, Number.MAX_SAFE_INTEGER);
       result = newBucket();

@@ -954,16 +954,15 @@ function cmdCompact(ctx: Ctx, args: string[]): void {
       if (e instanceof BoltIOError && e.syscall === 'open') throw new CliError(`open ${dst()}: ${goErrnoText(e.cause)}`, { cause: e });
       throw e;
     }
+    let copied = false;
     try {
       compact(dstDB, srcDB, txMaxSize());
-    } catch (e) {
+      copied = true;
+    } finally {
+      dstDB.close();
       // A copy that stopped half way is a sound database missing what the source still had: one
       // we made goes (bbolt leaves it), one that was there keeps what it had and what came in.
-      dstDB.close();
-      if (created) fs.rmSync(dst(), { force: true });
-      throw e;
-    } finally {
-      dstDB.close(); // (again after the catch: a no-op)
+      if (!copied && created) fs.rmSync(dst(), { force: true });
     }
   } finally {
     srcDB.close();
