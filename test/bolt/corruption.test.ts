@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { open, salvage, type Bucket } from '../../src/bolt/index.js';
+import { CorruptionError, open, salvage, type Bucket } from '../../src/bolt/index.js';
 import { main } from '../../src/cli/tsbolt.js';
 import { buildChain, setBucketRoot, tmpdir } from '../helpers/bolt.js';
 
@@ -300,7 +300,24 @@ for (const noFreelistSync of [false, true]) {
   });
 }
 
-test('Corruption_branchPagesShareChildren_checkStopsWithinItsBudget_compactRefuses', () => {
+/** Page `id` of `b` made a branch of `n` elements (keys 0..n-1 as u16 big-endian), all pointing at `to`. */
+function branchAllTo(b: Buffer, id: number, to: number, n: number): void {
+  const o = id * PS;
+  b.fill(0, o, o + PS);
+  b.writeBigUInt64LE(BigInt(id), o);
+  b.writeUInt16LE(0x01, o + 8); // branch
+  b.writeUInt16LE(n, o + 10);
+  const keys = 16 + n * 16;
+  for (let i = 0; i < n; i++) {
+    const e = 16 + i * 16; // branch element: pos (from the element) u32, ksize u32, pgid u64
+    b.writeUInt32LE(keys + 2 * i - e, o + e);
+    b.writeUInt32LE(2, o + e + 4);
+    b.writeBigUInt64LE(BigInt(to), o + e + 8);
+    b.writeUInt16BE(i, o + keys + 2 * i);
+  }
+}
+
+test('Corruption_branchPagesShareChildren_checkStopsWithinItsBudget_cursorsAndCompactRefuse', () => {
   // Bucket `wide`'s root branch points every element at page A, A (made a branch of 200
   // elements) at B, and so on for 5 pages, the last at the first leaf: 23 * 200^5 paths.
   const file = path.join(dir, 'page-dag.db');
@@ -318,25 +335,9 @@ test('Corruption_branchPagesShareChildren_checkStopsWithinItsBudget_compactRefus
   db.close();
   assert.ok(leaves.length > 6);
   const b = fs.readFileSync(file);
-  /** Page `id` made a branch of `n` elements (keys 0..n-1 as u16 big-endian), all pointing at `to`. */
-  const branch = (id: number, to: number, n: number): void => {
-    const o = id * PS;
-    b.fill(0, o, o + PS);
-    b.writeBigUInt64LE(BigInt(id), o);
-    b.writeUInt16LE(0x01, o + 8); // branch
-    b.writeUInt16LE(n, o + 10);
-    const keys = 16 + n * 16;
-    for (let i = 0; i < n; i++) {
-      const e = 16 + i * 16; // branch element: pos (from the element) u32, ksize u32, pgid u64
-      b.writeUInt32LE(keys + 2 * i - e, o + e);
-      b.writeUInt32LE(2, o + e + 4);
-      b.writeBigUInt64LE(BigInt(to), o + e + 8);
-      b.writeUInt16BE(i, o + keys + 2 * i);
-    }
-  };
   const chain = leaves.slice(1, 6);
   for (let i = 0; i < leaves.length; i++) b.writeBigUInt64LE(BigInt(chain[0]!), root * PS + 16 + i * 16 + 8);
-  chain.forEach((id, j) => branch(id, chain[j + 1] ?? leaves[0]!, 200));
+  chain.forEach((id, j) => branchAllTo(b, id, chain[j + 1] ?? leaves[0]!, 200));
   fs.writeFileSync(file, b);
 
   const r = cliChild(['check', file]);
@@ -347,6 +348,80 @@ test('Corruption_branchPagesShareChildren_checkStopsWithinItsBudget_compactRefus
   assert.equal(s.code, 0, s.out);
   // Go's figure: every path counts its leaf (23 * 200^5 of them, each the first leaf's).
   assert.match(s.out, new RegExp(`Number of logical leaf pages: ${1 + 23 * 200 ** 5}\n`));
-  commandsEndCleanly(file, /^more keys than \d+ pages can hold: branch pages share children/);
+  // compact's walk is a cursor pass too.
+  commandsEndCleanly(file, new RegExp(`^page ${leaves[0]}: a cursor pass entered more leaf pages than the file has pages`));
   salvageKeepsOk(file);
+
+  // A cursor pass over `wide` would enter the first leaf 23 * 200^5 times (Go's does). Ours stops
+  // once a pass has entered more leaves than the file has pages, in either direction.
+  const k = cliChild(['keys', file, 'wide']);
+  assert.equal(k.code, 1, k.out.slice(-500));
+  const limit = `page ${leaves[0]}: a cursor pass entered more leaf pages than the file has pages`;
+  const d = open(file, { readOnly: true });
+  try {
+    d.view((tx) => {
+      assert.ok(k.out.endsWith(`${limit} (${tx.meta.pgid}): branch pages share children\n`), k.out.slice(-500));
+      const w = tx.bucket('wide')!;
+      const passes: [string, () => void][] = [
+        ['forEach', () => w.forEach(() => {})],
+        ['first/next', () => { const c = w.cursor(); for (let e = c.first(); e; e = c.next()); }],
+        ['last/prev', () => { const c = w.cursor(); for (let e = c.last(); e; e = c.prev()); }],
+        ['seek/next', () => { const c = w.cursor(); for (let e = c.seek('k0300'); e; e = c.next()); }],
+        ['moveFirst/moveNext', () => { const c = w.cursor(); for (let ok = c.moveFirst(); ok; ok = c.moveNext()); }],
+      ];
+      for (const [name, pass] of passes) {
+        assert.throws(pass, (e: unknown) => e instanceof CorruptionError && e.pgid === leaves[0] && e.message.startsWith(limit), name);
+      }
+    });
+  } finally {
+    d.close();
+  }
+});
+
+test('Corruption_bucketsShareALeaf_eachCursorPassWithinItsLimit_compactStopsAtItsKeyBound', () => {
+  // Three buckets whose root pages are each made a branch of 200 elements, all pointing at one
+  // full leaf. A pass over one bucket enters that leaf 200 times, fewer than the file's pages,
+  // so the cursors go round it as Go's do; a copy of all three would read 3 * 200 leaves of ~200
+  // keys, more keys than the file's pages can hold, and compact stops there.
+  const file = path.join(dir, 'shared-leaf.db');
+  const db = open(file);
+  db.update((tx) => {
+    const ok = tx.createBucket('ok');
+    for (let i = 0; i < 50; i++) ok.put(`k${i}`, `v${i}`);
+    const fill = tx.createBucket('fill');
+    for (let i = 0; i < 250; i++) fill.put(`f${i}`, 'x'.repeat(3000)); // ~250 pages of their own
+    for (const name of ['w1', 'w2', 'w3']) {
+      const w = tx.createBucket(name);
+      w.fillPercent = 1; // full leaves
+      for (let i = 0; i < 600; i++) w.put(`k${String(i).padStart(3, '0')}`, '');
+    }
+  });
+  const { roots, leaf, pages, perLeaf } = db.view((tx) => {
+    const rs = ['w1', 'w2', 'w3'].map((n) => tx.bucket(n)!.root);
+    const first = tx.page(rs[0]!).branchPgid(0);
+    return { roots: rs, leaf: first, pages: tx.meta.pgid, perLeaf: tx.page(first).count };
+  });
+  db.close();
+  assert.ok(pages > 200 && 3 * 200 * perLeaf > (pages * PS) / 16, `${pages} pages, ${perLeaf} keys a leaf`);
+  const b = fs.readFileSync(file);
+  for (const r of roots) branchAllTo(b, r, leaf, 200);
+  fs.writeFileSync(file, b);
+
+  const d = open(file, { readOnly: true });
+  try {
+    d.view((tx) => {
+      for (const name of ['w1', 'w2', 'w3']) {
+        let n = 0;
+        tx.bucket(name)!.forEach(() => void n++);
+        assert.equal(n, 200 * perLeaf, name);
+      }
+    });
+  } finally {
+    d.close();
+  }
+  const out = `${file}.compacted`;
+  const c = cliChild(['compact', '-o', out, file]);
+  assert.equal(c.code, 1, c.out);
+  assert.match(c.out, new RegExp(`^more keys than ${pages} pages can hold: branch pages share children`));
+  assert.ok(!fs.existsSync(out), 'compact left a partial copy');
 });

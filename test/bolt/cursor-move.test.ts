@@ -359,3 +359,53 @@ test('Cursor_moveNext_stepOntoADamagedOrEmptyLeafReadsAsTheGeneralWalk', () => {
     db.close();
   }
 });
+
+test('Cursor_soundTree_passesAndTurnsAroundAsOftenAsAsked_noLeafLimitHit', () => {
+  // The cursor refuses a pass in one direction that enters more leaves than the file has pages
+  // (branch pages sharing children: test/bolt/corruption.test.ts). A sound tree never reaches
+  // that: going back and forth across one leaf boundary, and whole passes after one another,
+  // enter far more leaves in all than the file has pages.
+  const file = path.join(tmpdir('cursor-turns-'), 'turns.db');
+  const db = open(file);
+  const key = (i: number) => `key${String(i).padStart(4, '0')}`;
+  db.update((tx) => {
+    const b = tx.createBucket('b');
+    for (let i = 0; i < 2000; i++) b.put(key(i), 'v'.repeat(80));
+  });
+  try {
+    const run = (b: Bucket, pages: number): void => {
+      const c = b.cursor();
+      // Leaves of the bucket: the first key of the second leaf is where a move turns round.
+      let boundary = '';
+      let prevPage = -1;
+      b.tx.forEachPage(b.root, (p) => {
+        if (p.isLeaf && prevPage !== -1 && boundary === '') boundary = Buffer.from(p.leafKey(0)).toString();
+        if (p.isLeaf) prevPage = p.id;
+      });
+      assert.ok(boundary !== '');
+      const at = Number(boundary.slice(3));
+      assert.equal(Buffer.from(c.seek(boundary)![0]).toString(), boundary);
+      for (let i = 0; i < 3 * pages; i++) {
+        assert.equal(Buffer.from(c.prev()![0]).toString(), key(at - 1));
+        assert.equal(Buffer.from(c.next()![0]).toString(), key(at));
+      }
+      for (let pass = 0; pass < 3; pass++) {
+        let n = 0;
+        for (let e = c.first(); e; e = c.next()) n++;
+        assert.equal(n, 2000);
+        n = 0;
+        for (let e = c.last(); e; e = c.prev()) n++;
+        assert.equal(n, 2000);
+      }
+    };
+    db.view((tx) => run(tx.bucket('b')!, tx.meta.pgid));
+    // Over nodes: a write transaction that has changed every leaf.
+    db.update((tx) => {
+      const b = tx.bucket('b')!;
+      for (let i = 0; i < 2000; i += 20) b.put(key(i), 'w');
+      run(b, tx.meta.pgid);
+    });
+  } finally {
+    db.close();
+  }
+});
