@@ -12,7 +12,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { CorruptionError, open, salvage, type Bucket } from '../../src/bolt/index.js';
 import { main } from '../../src/cli/tsbolt.js';
-import { buildChain, setBucketRoot, tmpdir } from '../helpers/bolt.js';
+import { branchAllTo, buildChain, setBucketRoot, tmpdir } from '../helpers/bolt.js';
 
 const PS = 4096;
 let dir = '';
@@ -300,23 +300,6 @@ for (const noFreelistSync of [false, true]) {
   });
 }
 
-/** Page `id` of `b` made a branch of `n` elements (keys 0..n-1 as u16 big-endian), all pointing at `to`. */
-function branchAllTo(b: Buffer, id: number, to: number, n: number): void {
-  const o = id * PS;
-  b.fill(0, o, o + PS);
-  b.writeBigUInt64LE(BigInt(id), o);
-  b.writeUInt16LE(0x01, o + 8); // branch
-  b.writeUInt16LE(n, o + 10);
-  const keys = 16 + n * 16;
-  for (let i = 0; i < n; i++) {
-    const e = 16 + i * 16; // branch element: pos (from the element) u32, ksize u32, pgid u64
-    b.writeUInt32LE(keys + 2 * i - e, o + e);
-    b.writeUInt32LE(2, o + e + 4);
-    b.writeBigUInt64LE(BigInt(to), o + e + 8);
-    b.writeUInt16BE(i, o + keys + 2 * i);
-  }
-}
-
 test('Corruption_branchPagesShareChildren_checkStopsWithinItsBudget_cursorsAndCompactRefuse', () => {
   // Bucket `wide`'s root branch points every element at page A, A (made a branch of 200
   // elements) at B, and so on for 5 pages, the last at the first leaf: 23 * 200^5 paths.
@@ -337,7 +320,7 @@ test('Corruption_branchPagesShareChildren_checkStopsWithinItsBudget_cursorsAndCo
   const b = fs.readFileSync(file);
   const chain = leaves.slice(1, 6);
   for (let i = 0; i < leaves.length; i++) b.writeBigUInt64LE(BigInt(chain[0]!), root * PS + 16 + i * 16 + 8);
-  chain.forEach((id, j) => branchAllTo(b, id, chain[j + 1] ?? leaves[0]!, 200));
+  chain.forEach((id, j) => branchAllTo(b, PS, id, chain[j + 1] ?? leaves[0]!, 200));
   fs.writeFileSync(file, b);
 
   const r = cliChild(['check', file]);
@@ -404,7 +387,7 @@ test('Corruption_bucketsShareALeaf_eachCursorPassWithinItsLimit_compactStopsAtIt
   db.close();
   assert.ok(pages > 200 && 3 * 200 * perLeaf > (pages * PS) / 16, `${pages} pages, ${perLeaf} keys a leaf`);
   const b = fs.readFileSync(file);
-  for (const r of roots) branchAllTo(b, r, leaf, 200);
+  for (const r of roots) branchAllTo(b, PS, r, leaf, 200);
   fs.writeFileSync(file, b);
 
   const d = open(file, { readOnly: true });

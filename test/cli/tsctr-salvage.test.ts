@@ -9,7 +9,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { open } from '../../src/bolt/index.js';
+import { branchAllTo } from '../helpers/bolt.js';
 import { runTsctr } from '../helpers/tsctr.js';
 import { fileTree } from '../helpers/fstree.js';
 
@@ -152,5 +154,78 @@ test('Salvage_recordsThatDoNotDecode_areLeftOutAndNamed_theRestListsAsCtr', asyn
   assert.equal(containers.code, 0, containers.err);
   assert.equal(containers.out, recorded('default', 'containers-ls-q.txt').replace('web1\n', ''));
   assert.match(containers.err, /\nctr: warning: container default\/web1 is left out: failed to read container "web1": Time\.UnmarshalBinary: invalid length\n$/);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('Salvage_imagesBranchPagesShareALeaf_listingEndsWithTheEngineError_salvageListsEachRecordOnce', () => {
+  // k8s.io's image bucket: every element of its root branch page points at leaf A, A is made a
+  // branch of 200 elements pointing at leaf B, B one of 200 pointing at leaf C. A listing that
+  // follows every path (ctr's, through Go's cursor) reads C's records hundreds of thousands of
+  // times over; ours ends with the cursor's error once it has entered more leaves than the file
+  // has pages. With --salvage each page is read once, and each record listed once.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsctr-shared-leaf-'));
+  const r2 = path.join(dir, 'root');
+  fs.cpSync(path.join(FIXTURE, 'root'), r2, { recursive: true });
+  const file = path.join(r2, META);
+  const { root: imagesRoot, leaves, pageSize, pages } = (() => {
+    const db = open(file, { readOnly: true });
+    try {
+      return db.view((tx) => {
+        const p = tx.page(tx.bucket('v1')!.bucket('k8s.io')!.bucket('images')!.root);
+        assert.ok(p.isBranch && p.count >= 3);
+        return { root: p.id, leaves: Array.from({ length: p.count }, (_, i) => p.branchPgid(i)), pageSize: tx.db.pageSize, pages: tx.meta.pgid };
+      });
+    } finally {
+      db.close();
+    }
+  })();
+  const [a, b, c] = leaves as [number, number, number];
+  const kept = (() => {
+    const db = open(file, { readOnly: true });
+    try {
+      return db.view((tx) => {
+        const p = tx.page(c);
+        return Array.from({ length: p.count }, (_, i) => Buffer.from(p.leafKey(i)).toString());
+      });
+    } finally {
+      db.close();
+    }
+  })();
+  const bytes = fs.readFileSync(file);
+  for (let i = 0; i < leaves.length; i++) bytes.writeBigUInt64LE(BigInt(a), imagesRoot * pageSize + 16 + i * 16 + 8);
+  branchAllTo(bytes, pageSize, a, b, 200);
+  branchAllTo(bytes, pageSize, b, c, 200);
+  fs.writeFileSync(file, bytes);
+  const before = fileTree(r2);
+
+  // In a process of its own, so that a regression fails instead of hanging the suite.
+  const repo = fileURLToPath(new URL('../..', import.meta.url));
+  const ls = (args: string[]) => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', "import { main } from './src/cli/tsctr.js'; process.exitCode = await main(process.argv.slice(1));", '--', '--root', r2, '-n', 'k8s.io', ...args], {
+      cwd: repo,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, TMPDIR: privateTmp },
+    });
+    assert.equal(r.signal, null, `tsctr ${args.join(' ')} did not end within 60 s`);
+    return r;
+  };
+  const plain = ls(['images', 'ls', '-q']);
+  assert.equal(plain.status, 1, plain.stderr);
+  assert.equal(
+    plain.stderr,
+    `ctr: page ${c}: a cursor pass entered more leaf pages than the file has pages (${pages}): branch pages share children\nctr: a database of the root is damaged; --salvage lists what meta.db still holds\n`,
+  );
+  const salvaged = ls(['--salvage', 'images', 'ls', '-q']);
+  assert.equal(salvaged.status, 0, salvaged.stderr);
+  assert.match(salvaged.stderr, /^ctr: warning: SALVAGED output: /);
+  // C's records and what else the scan of the file placed (older copies of the pages A and B
+  // were), each once, and each one ctr listed.
+  const listed = salvaged.stdout.split('\n').filter(Boolean);
+  assert.equal(new Set(listed).size, listed.length, 'an image listed twice');
+  for (const name of kept) assert.ok(listed.includes(name), `${name} is not listed`);
+  const ctr = recorded('k8s.io', 'images-ls-q.txt').split('\n');
+  for (const name of listed) assert.ok(ctr.includes(name), `${name} is not one ctr listed`);
+  assert.deepEqual(fileTree(r2), before, 'the evidence changed');
   fs.rmSync(dir, { recursive: true, force: true });
 });

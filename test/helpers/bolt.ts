@@ -69,6 +69,23 @@ export function setBucketRoot(b: Buffer, pageSize: number, pgid: number, key: st
   throw new Error(`no key ${key} on page ${pgid}`);
 }
 
+/** Page `id` of `b` made a branch of `n` elements (keys 0..n-1 as u16 big-endian), all pointing at `to`: a damage of the tests. */
+export function branchAllTo(b: Buffer, pageSize: number, id: number, to: number, n: number): void {
+  const o = id * pageSize;
+  b.fill(0, o, o + pageSize);
+  b.writeBigUInt64LE(BigInt(id), o);
+  b.writeUInt16LE(0x01, o + 8); // branch
+  b.writeUInt16LE(n, o + 10);
+  const keys = 16 + n * 16;
+  for (let i = 0; i < n; i++) {
+    const e = 16 + i * 16; // branch element: pos (from the element) u32, ksize u32, pgid u64
+    b.writeUInt32LE(keys + 2 * i - e, o + e);
+    b.writeUInt32LE(2, o + e + 4);
+    b.writeBigUInt64LE(BigInt(to), o + e + 8);
+    b.writeUInt16BE(i, o + keys + 2 * i);
+  }
+}
+
 /**
  * Buckets L0 > L1 > ... > L<levels>, nested through the key c0; each level but the last holds
  * c1..c<fan-1> as well, buckets of their own pages, and a bucket `ok` holds k0..k49 = v0..v49.
