@@ -187,12 +187,40 @@ export function children(read: BlobReader, desc: Descriptor): OciDescriptor[] {
   return [];
 }
 
+/**
+ * Bounds of one walk, far past any image (an index of manifests of layers is 3 levels, and the
+ * walks below visit one manifest of an index, or none past the index when its entries name
+ * their platforms). The content store does not check that a blob hashes to its digest (nor does
+ * containerd's ReadBlob), so a damaged or tampered blob can list itself or its ancestors (Go's
+ * images.Walk then recurses until the goroutine's stack overflows), or blobs that list one
+ * another many times over (exponentially many paths).
+ */
+const WALK_MAX_DEPTH = 32;
+const WALK_MAX_VISITS = 100_000;
+
+/**
+ * images.Walk: the handler for each descriptor, depth first, then for the children it returns.
+ * Children of a descriptor whose digest is one of its ancestors' (a cycle), a walk deeper than
+ * WALK_MAX_DEPTH or one of more than WALK_MAX_VISITS descriptors end it with ErrCorruptValue.
+ */
 function walk(handler: (d: OciDescriptor) => OciDescriptor[] | typeof SKIP, descs: OciDescriptor[]): void {
-  for (const d of descs) {
-    const ch = handler(d);
-    if (ch === SKIP) continue;
-    if (ch.length > 0) walk(handler, ch);
-  }
+  const above: string[] = []; // digests from the first descriptor down to the one being walked
+  let visits = 0;
+  const visit = (ds: OciDescriptor[]): void => {
+    for (const d of ds) {
+      if (++visits > WALK_MAX_VISITS) throw new ErrCorruptValue(`children: more than ${WALK_MAX_VISITS} descriptors below ${above[0]}: blobs list one another many times over`);
+      const ch = handler(d);
+      if (ch === SKIP || ch.length === 0) continue;
+      // Go would walk d's children again below d, and so on without end.
+      const i = above.indexOf(d.digest);
+      if (i !== -1) throw new ErrCorruptValue(`children: invalid desc ${d.digest}: descriptor cycle: ${[...above.slice(i), d.digest].join(' -> ')}`);
+      if (above.length + 1 >= WALK_MAX_DEPTH) throw new ErrCorruptValue(`children: invalid desc ${d.digest}: descriptors nested deeper than ${WALK_MAX_DEPTH} levels`);
+      above.push(d.digest);
+      visit(ch);
+      above.pop();
+    }
+  };
+  visit(descs);
 }
 
 /** An error the walk reports beside its result (ours, or Node's with a code); anything else is a bug and goes up. */
