@@ -167,30 +167,22 @@ test('Salvage_imagesBranchPagesShareALeaf_listingEndsWithTheEngineError_salvageL
   const r2 = path.join(dir, 'root');
   fs.cpSync(path.join(FIXTURE, 'root'), r2, { recursive: true });
   const file = path.join(r2, META);
-  const { root: imagesRoot, leaves, pageSize, pages } = (() => {
+  const { imagesRoot, leaves, pageSize, pages, kept } = (() => {
     const db = open(file, { readOnly: true });
     try {
       return db.view((tx) => {
         const p = tx.page(tx.bucket('v1')!.bucket('k8s.io')!.bucket('images')!.root);
         assert.ok(p.isBranch && p.count >= 3);
-        return { root: p.id, leaves: Array.from({ length: p.count }, (_, i) => p.branchPgid(i)), pageSize: tx.db.pageSize, pages: tx.meta.pgid };
+        const leaves = Array.from({ length: p.count }, (_, i) => p.branchPgid(i));
+        const c = tx.page(leaves[2]!);
+        const kept = Array.from({ length: c.count }, (_, i) => Buffer.from(c.leafKey(i)).toString());
+        return { imagesRoot: p.id, leaves, pageSize: tx.db.pageSize, pages: tx.meta.pgid, kept };
       });
     } finally {
       db.close();
     }
   })();
   const [a, b, c] = leaves as [number, number, number];
-  const kept = (() => {
-    const db = open(file, { readOnly: true });
-    try {
-      return db.view((tx) => {
-        const p = tx.page(c);
-        return Array.from({ length: p.count }, (_, i) => Buffer.from(p.leafKey(i)).toString());
-      });
-    } finally {
-      db.close();
-    }
-  })();
   const bytes = fs.readFileSync(file);
   for (let i = 0; i < leaves.length; i++) bytes.writeBigUInt64LE(BigInt(a), imagesRoot * pageSize + 16 + i * 16 + 8);
   branchAllTo(bytes, pageSize, a, b, 200);
