@@ -160,8 +160,17 @@ async function walk(read: Reader, index: OciDescriptor, opts: ImportOptions): Pr
     }
     return ch;
   };
+  // images.Walk follows every path, so indexes that each list the same index twice make 2^depth
+  // paths (and a blob of the namespace that lists itself, never hashed on read, makes an endless
+  // one). What handle does for a descriptor depends only on its media type and digest (the bytes
+  // are fixed by the digest; labels are set, not added), so a descriptor handled once is skipped:
+  // the images and labels are the same as Walk's, and a cycle ends.
+  const done = new Set<string>();
   const rec = async (descs: OciDescriptor[]): Promise<void> => {
     for (const d of descs) {
+      const key = `${d.mediaType} ${d.digest}`;
+      if (done.has(key)) continue;
+      done.add(key);
       const ch = await handle(d);
       if (ch.length > 0) await rec(ch);
     }

@@ -256,6 +256,67 @@ test('importImages_badArchives_typedErrors_andTheRootUnchanged', async () => {
   }
 });
 
+test('importImages_indexesListingTheSameIndexTwice_eachHandledOnce_labelsAsTheWalkSetsThem', { timeout: 60_000 }, async () => {
+  // 40 levels of OCI indexes, each listing the level below twice: 2^40 paths for a walk that
+  // follows every one (as containerd's images.Walk does), 41 descriptors for one that skips what it
+  // has handled. Labels and images are what the full walk would set: handling a descriptor again
+  // sets the same keys to the same digests.
+  const files: Record<string, Buffer> = {};
+  for (const n of execFileSync('tar', ['-tf', A('alpha.tar')]).toString().trim().split('\n')) {
+    if (!n.endsWith('/') && n !== 'index.json') files[n] = member(A('alpha.tar'), n);
+  }
+  const alphaIndex = json(member(A('alpha.tar'), 'index.json'));
+  const { annotations: _drop, ...mdesc } = alphaIndex.manifests[0];
+  let below: Record<string, unknown> = mdesc;
+  const levels: { digest: string; labels: Record<string, string> }[] = [];
+  for (let k = 0; k < 40; k++) {
+    const doc = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [below, below] }));
+    const d = sha(doc);
+    files[`blobs/sha256/${d.slice(7)}`] = doc;
+    const key = k === 0 ? 'containerd.io/gc.ref.content.m.' : 'containerd.io/gc.ref.content.';
+    levels.push({ digest: d, labels: { [`${key}0`]: below.digest as string, [`${key}1`]: below.digest as string } });
+    below = { mediaType: 'application/vnd.oci.image.index.v1+json', digest: d, size: doc.length };
+  }
+  const top = { ...below, annotations: { 'io.containerd.image.name': 'docker.io/library/nested:1' } };
+  files['index.json'] = Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: [top] }));
+  const root = emptyRoot();
+  const res = await doImport(root, tarOf('x', files));
+  assert.deepEqual(res.images.map((i) => [i.name, i.target.digest]), [['docker.io/library/nested:1', levels[39]!.digest]]);
+  const recs = records(root);
+  for (const l of levels) assert.deepEqual(recs.get(l.digest)?.labels, l.labels);
+  const manifest = json(member(A('alpha.tar'), `blobs/sha256/${INFO.ALPHA_MANIFEST!.slice(7)}`));
+  assert.deepEqual(
+    [...recs.keys()].sort(),
+    [...levels.map((l) => l.digest), INFO.ALPHA_MANIFEST, manifest.config.digest, ...manifest.layers.map((l: any) => l.digest)].sort(),
+  );
+  assert.deepEqual(recs.get(INFO.ALPHA_MANIFEST!)!.labels, {
+    'containerd.io/gc.ref.content.config': manifest.config.digest,
+    'containerd.io/gc.ref.content.l.0': manifest.layers[0].digest,
+    'containerd.io/gc.ref.content.l.1': manifest.layers[1].digest,
+  });
+});
+
+test('importImages_namespaceIndexBlobListsItself_walkEnds_imageAndLabelsWritten', { timeout: 60_000 }, async () => {
+  // The archive names an index it does not carry; the fixture root's default namespace has it, and
+  // its file has been overwritten to list itself (blobs are not hashed on read, by containerd or
+  // by us). containerd's walk would never end; ours handles the index once.
+  const root = fixtureCopy();
+  const multi = [...records(root).values()].find((c) => images(root).some((i) => i.name === 'docker.io/library/multi:latest' && i.target.digest === c.digest))!;
+  const blob = blobFile(root, multi.digest);
+  const desc = { mediaType: 'application/vnd.oci.image.index.v1+json', digest: multi.digest, size: multi.size };
+  const doc = JSON.stringify({ schemaVersion: 2, mediaType: desc.mediaType, manifests: [desc] });
+  assert.ok(doc.length <= multi.size);
+  fs.writeFileSync(blob, doc.padEnd(multi.size, ' '));
+  const before = records(root);
+  const files = { 'oci-layout': '{"imageLayoutVersion":"1.0.0"}', 'index.json': JSON.stringify({ schemaVersion: 2, manifests: [{ ...desc, annotations: { 'io.containerd.image.name': 'docker.io/library/loop:1' } }] }) };
+  const res = await doImport(root, tarOf('x', files));
+  assert.deepEqual(res.images.map((i) => [i.name, i.target.digest]), [['docker.io/library/loop:1', multi.digest]]);
+  const after = records(root);
+  assert.deepEqual([...after.keys()].sort(), [...before.keys()].sort(), 'no record added or removed');
+  assert.deepEqual(after.get(multi.digest)!.labels, { ...before.get(multi.digest)!.labels, 'containerd.io/gc.ref.content.0': multi.digest });
+  for (const [d, c] of before) if (d !== multi.digest) assert.deepEqual(after.get(d), c, d);
+});
+
 // ---- the command ----------------------------------------------------------------------------------
 
 function run(argv: string[], stdin?: Buffer, tty = false): Promise<TsctrRun> {
